@@ -1,0 +1,498 @@
+"""Every write to customer data goes through a function here.
+
+Each is keyword-only, atomic, validates its input, records an audit row where a person's data
+is touched, and returns what it wrote.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Max, Q, Sum
+from django.utils import timezone
+
+from . import consent
+from .identity import contact_normalise
+from .models import (
+    AuditEvent,
+    Channel,
+    ConsentPurpose,
+    ConsentRecord,
+    ContactPoint,
+    Customer,
+    Event,
+    Order,
+    OrderLine,
+    Product,
+    Refund,
+)
+
+
+def audit_record(
+    *,
+    action: str,
+    customer: Customer | None = None,
+    actor: AbstractBaseUser | None = None,
+    actor_label: str = "",
+    details: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one audit row. Callers run it inside their own transaction."""
+    if actor is not None and not actor.is_authenticated:
+        actor = None
+    return AuditEvent.objects.create(
+        action=action,
+        customer=customer,
+        actor=actor,
+        actor_label=actor_label or (actor.get_username() if actor else "system"),
+        details=details or {},
+    )
+
+
+@transaction.atomic
+def customer_create(
+    *,
+    first_name: str = "",
+    last_name: str = "",
+    preferred_name: str = "",
+    locale: str = "en",
+    timezone_name: str = "UTC",
+    country: str = "",
+    contacts: list[tuple[str, str]] | None = None,
+    actor: AbstractBaseUser | None = None,
+    actor_label: str = "",
+) -> Customer:
+    """Create a customer with its contact points (each normalised, each unique)."""
+    customer = Customer(
+        first_name=first_name.strip(),
+        last_name=last_name.strip(),
+        preferred_name=preferred_name.strip(),
+        locale=locale,
+        timezone=timezone_name,
+        country=country.upper(),
+    )
+    customer.full_clean()
+    customer.save()
+    for channel, value in contacts or []:
+        contact_point_add(customer=customer, channel=channel, value=value)
+    audit_record(
+        action=AuditEvent.Action.CUSTOMER_CREATED,
+        customer=customer,
+        actor=actor,
+        actor_label=actor_label,
+    )
+    return customer
+
+
+@transaction.atomic
+def contact_point_add(*, customer: Customer, channel: str, value: str, verified: bool = False) -> ContactPoint:
+    """Attach a contact point; raises ``ValidationError`` if it belongs to someone else."""
+    normalised = contact_normalise(channel=channel, value=value, region=customer.country or None)
+    existing = ContactPoint.objects.filter(channel=channel, value=normalised).first()
+    if existing:
+        if existing.customer_id != customer.pk:
+            raise ValidationError({"value": f"{normalised} already belongs to another customer."}, code="taken")
+        return existing
+    is_primary = not customer.contact_points.filter(channel=channel).exists()
+    return ContactPoint.objects.create(
+        customer=customer, channel=channel, value=normalised, verified=verified, is_primary=is_primary
+    )
+
+
+@dataclass(frozen=True)
+class Resolution:
+    customer: Customer
+    created: bool
+
+
+def customer_resolve(
+    *,
+    channel: str,
+    value: str,
+    first_name: str = "",
+    last_name: str = "",
+    locale: str = "",
+    country: str = "",
+    actor_label: str = "",
+) -> Resolution:
+    """Find the customer behind a contact (any channel), or create one.
+
+    The contact is normalised first, so ``Maria@Example.com`` and ``maria@example.com`` are one
+    person, as are ``+1 (415) 555-0100`` and ``4155550100`` in the US. A merged customer resolves
+    to its survivor. Safe under concurrency: a lost race re-reads the winner's row.
+    """
+    normalised = contact_normalise(channel=channel, value=value, region=country or None)
+    point = ContactPoint.objects.select_related("customer").filter(channel=channel, value=normalised).first()
+    if point:
+        customer = point.customer
+        while customer.merged_into_id:
+            customer = customer.merged_into
+        return Resolution(customer, False)
+    try:
+        with transaction.atomic():
+            customer = customer_create(
+                first_name=first_name,
+                last_name=last_name,
+                locale=locale or "en",
+                country=country,
+                contacts=[(channel, normalised)],
+                actor_label=actor_label or f"inbound {channel}",
+            )
+    except IntegrityError:
+        point = ContactPoint.objects.select_related("customer").get(channel=channel, value=normalised)
+        return Resolution(point.customer, False)
+    return Resolution(customer, True)
+
+
+def customer_figures_refresh(*, customer: Customer) -> Customer:
+    """Recompute the denormalised order figures from the orders and refunds themselves."""
+    counted = customer.orders.exclude(status=Order.Status.CANCELLED)
+    totals = counted.aggregate(total=Sum("total"), last=Max("placed_at"))
+    refunded = Refund.objects.filter(order__customer=customer, status=Refund.Status.COMPLETED).aggregate(
+        total=Sum("amount")
+    )["total"] or Decimal("0")
+    customer.lifetime_value = max(Decimal("0"), (totals["total"] or Decimal("0")) - refunded)
+    customer.order_count = counted.count()
+    customer.last_order_at = totals["last"]
+    Customer.objects.filter(pk=customer.pk).update(
+        lifetime_value=customer.lifetime_value,
+        order_count=customer.order_count,
+        last_order_at=customer.last_order_at,
+    )
+    return customer
+
+
+@dataclass(frozen=True)
+class LineInput:
+    name: str
+    quantity: int = 1
+    unit_price: Decimal = Decimal("0")
+    sku: str = ""
+    product_external_id: str = ""
+
+
+_ORDER_FIELDS = (
+    "number",
+    "status",
+    "currency",
+    "total",
+    "placed_at",
+    "promised_delivery",
+    "shipped_at",
+    "delivered_at",
+    "carrier",
+    "tracking_number",
+    "tracking_url",
+)
+
+
+@transaction.atomic
+def order_record(
+    *,
+    customer: Customer,
+    source: str,
+    external_id: str,
+    number: str,
+    total: Decimal,
+    placed_at: datetime,
+    status: str = Order.Status.PAID,
+    currency: str = "EUR",
+    promised_delivery: date | None = None,
+    shipped_at: datetime | None = None,
+    delivered_at: datetime | None = None,
+    carrier: str = "",
+    tracking_number: str = "",
+    tracking_url: str = "",
+    lines: list[LineInput] | None = None,
+) -> tuple[Order, bool]:
+    """Create or update the order the store knows as (source, external_id).
+
+    Idempotent: recording the same order twice changes nothing the second time. Lines are
+    replaced only when they differ. Returns (order, changed). Refreshes the customer's figures.
+    """
+    if not external_id:
+        raise ValidationError({"external_id": "An order needs the store's id."})
+    if Decimal(total) < 0:
+        raise ValidationError({"total": "An order total cannot be negative."})
+    if status not in Order.Status.values:
+        raise ValidationError({"status": f"Unknown order status {status!r}."})
+    values = {
+        "number": number,
+        "status": status,
+        "currency": currency.upper(),
+        "total": Decimal(total),
+        "placed_at": placed_at,
+        "promised_delivery": promised_delivery,
+        "shipped_at": shipped_at,
+        "delivered_at": delivered_at,
+        "carrier": carrier,
+        "tracking_number": tracking_number,
+        "tracking_url": tracking_url,
+    }
+    order = Order.objects.select_for_update().filter(source=source, external_id=external_id).first()
+    changed = False
+    if order is None:
+        order = Order.objects.create(customer=customer, source=source, external_id=external_id, **values)
+        changed = True
+    else:
+        if order.customer_id != customer.pk:
+            raise ValidationError({"customer": "This order belongs to another customer."})
+        dirty = [field for field in _ORDER_FIELDS if getattr(order, field) != values[field]]
+        if dirty:
+            for field in dirty:
+                setattr(order, field, values[field])
+            order.save(update_fields=[*dirty, "updated_at"])
+            changed = True
+    if lines is not None and _lines_differ(order, lines):
+        order.lines.all().delete()
+        products = _products_by_external_id(source, [line.product_external_id for line in lines])
+        OrderLine.objects.bulk_create(
+            OrderLine(
+                order=order,
+                position=position,
+                product=products.get(line.product_external_id),
+                sku=line.sku,
+                name=line.name,
+                quantity=line.quantity,
+                unit_price=Decimal(line.unit_price),
+            )
+            for position, line in enumerate(lines, start=1)
+        )
+        changed = True
+    if changed:
+        customer_figures_refresh(customer=customer)
+    return order, changed
+
+
+def _lines_differ(order: Order, lines: list[LineInput]) -> bool:
+    current = [
+        (line.name, line.quantity, line.unit_price, line.sku, line.product.external_id if line.product else "")
+        for line in order.lines.select_related("product")
+    ]
+    wanted = [
+        (line.name, line.quantity, Decimal(line.unit_price), line.sku, line.product_external_id) for line in lines
+    ]
+    return current != wanted
+
+
+def _products_by_external_id(source: str, external_ids: list[str]) -> dict[str, Product]:
+    ids = [external_id for external_id in external_ids if external_id]
+    return {p.external_id: p for p in Product.objects.filter(source=source, external_id__in=ids)}
+
+
+@transaction.atomic
+def product_record(
+    *,
+    source: str,
+    external_id: str,
+    name: str,
+    price: Decimal = Decimal("0"),
+    currency: str = "EUR",
+    sku: str = "",
+    category: str = "",
+    url: str = "",
+    active: bool = True,
+) -> tuple[Product, bool]:
+    """Create or update a catalogue entry by (source, external_id). Returns (product, created)."""
+    return Product.objects.update_or_create(
+        source=source,
+        external_id=external_id,
+        defaults={
+            "name": name,
+            "price": Decimal(price),
+            "currency": currency.upper(),
+            "sku": sku,
+            "category": category,
+            "url": url,
+            "active": active,
+        },
+    )
+
+
+@transaction.atomic
+def refund_record(
+    *,
+    order: Order,
+    source: str,
+    external_id: str,
+    amount: Decimal,
+    status: str = Refund.Status.REQUESTED,
+    kind: str = Refund.Kind.REFUND,
+    reason: str = "",
+    requested_at: datetime | None = None,
+    completed_at: datetime | None = None,
+) -> tuple[Refund, bool]:
+    """Create or update a refund or return by (source, external_id); idempotent."""
+    if status not in Refund.Status.values:
+        raise ValidationError({"status": f"Unknown refund status {status!r}."})
+    if status == Refund.Status.COMPLETED and completed_at is None:
+        completed_at = timezone.now()
+    values = {
+        "order": order,
+        "amount": Decimal(amount),
+        "status": status,
+        "kind": kind,
+        "reason": reason,
+        "completed_at": completed_at,
+    }
+    refund = Refund.objects.select_for_update().filter(source=source, external_id=external_id).first()
+    if refund is None:
+        refund = Refund.objects.create(
+            source=source, external_id=external_id, requested_at=requested_at or timezone.now(), **values
+        )
+        changed = True
+    else:
+        dirty = [field for field, value in values.items() if getattr(refund, field) != value]
+        for field in dirty:
+            setattr(refund, field, values[field])
+        if dirty:
+            refund.save(update_fields=dirty)
+        changed = bool(dirty)
+    if changed:
+        customer_figures_refresh(customer=order.customer)
+    return refund, changed
+
+
+@transaction.atomic
+def consent_record(
+    *,
+    customer: Customer,
+    purpose: str,
+    granted: bool,
+    source: str,
+    actor: AbstractBaseUser | None = None,
+    actor_label: str = "",
+    note: str = "",
+    evidence: str = "",
+) -> ConsentRecord:
+    """Append a consent decision to the ledger and audit it.
+
+    The wording the customer decided on is copied onto the record, so the ledger shows what
+    they saw even after the purpose is reworded.
+    """
+    if source not in ConsentRecord.Source.values:
+        raise ValidationError({"source": f"Unknown consent source {source!r}."})
+    if customer.erased:
+        raise ValidationError({"customer": "An erased customer cannot record consent."})
+    try:
+        purpose_obj = ConsentPurpose.objects.get(code=purpose, active=True)
+    except ConsentPurpose.DoesNotExist:
+        raise ValidationError({"purpose": f"Unknown or inactive purpose {purpose!r}."}) from None
+    if actor is not None and not actor.is_authenticated:
+        actor = None
+    record = ConsentRecord.objects.create(
+        customer=customer,
+        purpose=purpose_obj,
+        granted=bool(granted),
+        source=source,
+        actor=actor,
+        wording=purpose_obj.description,
+        note=note,
+        evidence=evidence,
+    )
+    audit_record(
+        action=AuditEvent.Action.CONSENT_RECORDED,
+        customer=customer,
+        actor=actor,
+        actor_label=actor_label,
+        details={"purpose": purpose, "granted": bool(granted), "source": source},
+    )
+    return record
+
+
+@dataclass(frozen=True)
+class EventInput:
+    customer: Customer
+    kind: str
+    occurred_at: datetime
+    payload: dict[str, Any]
+    source: str = "store"
+    external_id: str = ""
+
+
+@dataclass(frozen=True)
+class EventBatchResult:
+    accepted: int
+    dropped: int
+    duplicates: int
+
+
+@transaction.atomic
+def events_record(*, events: list[EventInput]) -> EventBatchResult:
+    """Store behavioural events, dropping those of customers without tracking consent.
+
+    Consent is checked once per customer in the batch. Replays of events that carry an
+    external id are counted as duplicates, not stored twice.
+    """
+    allowed: dict[int, bool] = {}
+    keep: list[Event] = []
+    dropped = 0
+    for item in events:
+        if item.kind not in Event.Kind.values:
+            raise ValidationError({"kind": f"Unknown event kind {item.kind!r}."})
+        customer_id = item.customer.pk
+        if customer_id not in allowed:
+            allowed[customer_id] = consent.allows(item.customer, consent.BEHAVIORAL_TRACKING)
+        if not allowed[customer_id]:
+            dropped += 1
+            continue
+        keep.append(
+            Event(
+                customer=item.customer,
+                kind=item.kind,
+                occurred_at=item.occurred_at,
+                payload=item.payload,
+                source=item.source,
+                external_id=item.external_id,
+            )
+        )
+    with_ids = {(e.source, e.external_id) for e in keep if e.external_id}
+    existing: set[tuple[str, str]] = set()
+    if with_ids:
+        lookup = Q()
+        for source, external_id in with_ids:
+            lookup |= Q(source=source, external_id=external_id)
+        existing = set(Event.objects.filter(lookup).values_list("source", "external_id"))
+    fresh: list[Event] = []
+    seen: set[tuple[str, str]] = set()
+    for event in keep:
+        key = (event.source, event.external_id)
+        if event.external_id and (key in existing or key in seen):
+            continue
+        seen.add(key)
+        fresh.append(event)
+    Event.objects.bulk_create(fresh, batch_size=1000)
+    return EventBatchResult(accepted=len(fresh), dropped=dropped, duplicates=len(keep) - len(fresh))
+
+
+def customer_contact_touch(*, customer: Customer, at: datetime | None = None) -> None:
+    """Note that the customer was in contact (for recency figures)."""
+    at = at or timezone.now()
+    Customer.objects.filter(pk=customer.pk).filter(Q(last_contact_at__isnull=True) | Q(last_contact_at__lt=at)).update(
+        last_contact_at=at
+    )
+
+
+def profile_view_record(*, customer: Customer, actor: AbstractBaseUser) -> AuditEvent:
+    """Audit that an agent opened a customer's profile."""
+    return audit_record(action=AuditEvent.Action.PROFILE_VIEWED, customer=customer, actor=actor)
+
+
+__all__ = [
+    "Channel",
+    "EventInput",
+    "LineInput",
+    "audit_record",
+    "consent_record",
+    "contact_point_add",
+    "customer_create",
+    "customer_resolve",
+    "events_record",
+    "order_record",
+    "product_record",
+    "profile_view_record",
+    "refund_record",
+]
