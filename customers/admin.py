@@ -4,13 +4,19 @@ from .models import (
     AuditEvent,
     ConsentPurpose,
     ConsentRecord,
+    ConsentWording,
     ContactPoint,
     Customer,
+    CustomerMerge,
     Event,
+    Job,
     Order,
     OrderLine,
     Product,
+    ProductAffinity,
     Refund,
+    RetentionRule,
+    SuggestionFeedback,
 )
 
 
@@ -99,3 +105,43 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records written only by services: visible to admins, never edited by hand."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ConsentWording)
+class ConsentWordingAdmin(ReadOnlyAdmin):
+    list_display = ["purpose", "version", "created_at"]
+
+
+@admin.register(CustomerMerge)
+class CustomerMergeAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "survivor", "merged", "actor", "undone_at"]
+    raw_id_fields = ["survivor", "merged"]
+
+
+@admin.register(Job)
+class JobAdmin(ReadOnlyAdmin):
+    list_display = ["id", "kind", "status", "customer", "created_at", "finished_at"]
+    list_filter = ["kind", "status"]
+
+
+@admin.register(SuggestionFeedback)
+class SuggestionFeedbackAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "rule", "variant", "verdict", "agent", "customer"]
+    list_filter = ["rule", "verdict"]
+
+
+admin.site.register(RetentionRule)
+admin.site.register(ProductAffinity, ReadOnlyAdmin)

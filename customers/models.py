@@ -317,6 +317,27 @@ class ConsentPurpose(models.Model):
         return self.name
 
 
+class ConsentWording(models.Model):
+    """One version of a purpose's customer-facing wording. Versions are never edited."""
+
+    purpose = models.ForeignKey(ConsentPurpose, on_delete=models.CASCADE, related_name="wordings")
+    version = models.PositiveIntegerField()
+    text = models.TextField()
+    created_at = models.DateTimeField(default=dj_timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["purpose", "version"], name="consentwording_unique_version"),
+        ]
+        ordering = ["purpose", "-version"]
+
+    def __str__(self) -> str:
+        return f"{self.purpose_id} v{self.version}"
+
+
 class ConsentRecord(models.Model):
     """One decision in the append-only consent ledger.
 
@@ -338,7 +359,14 @@ class ConsentRecord(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    wording = models.TextField(blank=True, help_text=_("The purpose wording the decision was made on."))
+    wording = models.ForeignKey(
+        "ConsentWording",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="records",
+        help_text=_("The version of the purpose's wording the decision was made on."),
+    )
     note = models.TextField(blank=True)
     evidence = models.CharField(
         max_length=255, blank=True, help_text=_("Where the decision was stated, e.g. a message.")
@@ -392,3 +420,149 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} by {self.actor_label or self.actor_id} on {self.customer_id}"
+
+
+class CustomerMerge(models.Model):
+    """The record of one merge: ``merged`` was folded into ``survivor`` by ``actor``.
+
+    ``snapshot`` holds what the merge moved and overwrote, so that it can be undone exactly.
+    """
+
+    survivor = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="merges_survived")
+    merged = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="merges_absorbed")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.CharField(max_length=255, blank=True)
+    field_choices = models.JSONField(default=dict, blank=True)
+    snapshot = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=dj_timezone.now)
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=~Q(survivor=models.F("merged")), name="merge_distinct_customers"),
+        ]
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.merged_id} into {self.survivor_id}"
+
+
+class Job(models.Model):
+    """A background job someone started and can poll at ``/api/v1/jobs/{id}/``: an export,
+    an erasure, an import. The Celery task that runs it takes the job's id."""
+
+    class Kind(models.TextChoices):
+        CUSTOMER_EXPORT = "customer_export", _("Customer export")
+        CUSTOMER_ERASE = "customer_erase", _("Customer erasure")
+        IMPORT = "import", _("Import")
+        RETENTION = "retention", _("Retention run")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    requested_label = models.CharField(max_length=150, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.TextField(blank=True)
+    params = models.JSONField(default=dict, blank=True)
+    result = models.JSONField(default=dict, blank=True)
+    file = models.FileField(upload_to="jobs/%Y/%m/", blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=dj_timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["kind", "-created_at"], name="job_by_kind")]
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.pk} ({self.status})"
+
+
+class RetentionRule(models.Model):
+    """How long the desk keeps a kind of data before purging or anonymising it."""
+
+    class Kind(models.TextChoices):
+        PURGE_EVENTS = "purge_events", _("Delete browsing events older than")
+        ANONYMISE_TICKETS = "anonymise_tickets", _("Anonymise closed tickets older than")
+
+    kind = models.CharField(max_length=20, choices=Kind.choices, unique=True)
+    after_days = models.PositiveIntegerField()
+    active = models.BooleanField(default=True)
+    last_run_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.after_days} days"
+
+
+class SuggestionFeedback(models.Model):
+    """An agent's verdict on a suggested next action; it caps repeats of that suggestion."""
+
+    class Verdict(models.TextChoices):
+        ACCEPTED = "accepted", _("Accepted")
+        DISMISSED = "dismissed", _("Dismissed")
+        SNOOZED = "snoozed", _("Snoozed")
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="suggestion_feedback")
+    rule = models.CharField(max_length=50)
+    rule_version = models.PositiveSmallIntegerField(default=1)
+    variant = models.CharField(max_length=20, blank=True)
+    subject = models.CharField(
+        max_length=100, blank=True, help_text=_("What the suggestion was about, e.g. a product id.")
+    )
+    verdict = models.CharField(max_length=10, choices=Verdict.choices)
+    reason = models.CharField(max_length=255, blank=True)
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=dj_timezone.now)
+    until = models.DateTimeField(null=True, blank=True, help_text=_("Hidden until then (snooze or dismissal cap)."))
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["customer", "rule", "-created_at"], name="feedback_caps"),
+            models.Index(fields=["rule", "variant", "created_at"], name="feedback_acceptance"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rule} {self.verdict} for {self.customer_id}"
+
+
+class ProductAffinity(models.Model):
+    """ "Bought together": how often ``other`` appears in orders that contain ``product``.
+
+    Recomputed by a Celery job from order lines."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="affinities")
+    other = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
+    together = models.PositiveIntegerField(help_text=_("Orders containing both"))
+    confidence = models.FloatField(help_text=_("Share of the product's orders that also contain the other"))
+    computed_at = models.DateTimeField(default=dj_timezone.now)
+
+    class Meta:
+        verbose_name_plural = "product affinities"
+        constraints = [
+            models.UniqueConstraint(fields=["product", "other"], name="affinity_unique_pair"),
+            models.CheckConstraint(condition=~Q(product=models.F("other")), name="affinity_distinct_products"),
+        ]
+        indexes = [models.Index(fields=["product", "-confidence"], name="affinity_best_first")]
+
+    def __str__(self) -> str:
+        return f"{self.product_id} -> {self.other_id}"

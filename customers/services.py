@@ -22,6 +22,7 @@ from .models import (
     Channel,
     ConsentPurpose,
     ConsentRecord,
+    ConsentWording,
     ContactPoint,
     Customer,
     Event,
@@ -356,6 +357,16 @@ def refund_record(
     return refund, changed
 
 
+def consent_wording_current(*, purpose: ConsentPurpose) -> ConsentWording:
+    """The latest wording version of ``purpose``, created from its description if missing or stale."""
+    latest = purpose.wordings.order_by("-version").first()
+    if latest is None or latest.text != purpose.description:
+        latest = ConsentWording.objects.create(
+            purpose=purpose, version=(latest.version + 1) if latest else 1, text=purpose.description
+        )
+    return latest
+
+
 @transaction.atomic
 def consent_record(
     *,
@@ -389,7 +400,7 @@ def consent_record(
         granted=bool(granted),
         source=source,
         actor=actor,
-        wording=purpose_obj.description,
+        wording=consent_wording_current(purpose=purpose_obj),
         note=note,
         evidence=evidence,
     )

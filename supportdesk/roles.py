@@ -38,7 +38,13 @@ AGENT_PERMISSIONS = [
     "tickets.view_tag",
     "tickets.view_slapolicy",
 ]
-TEAM_LEAD_PERMISSIONS = [*AGENT_PERMISSIONS, "tickets.view_dashboards", "tickets.view_csatsurvey", "tickets.add_macro", "tickets.change_macro"]
+TEAM_LEAD_PERMISSIONS = [
+    *AGENT_PERMISSIONS,
+    "tickets.view_dashboards",
+    "tickets.view_csatsurvey",
+    "tickets.add_macro",
+    "tickets.change_macro",
+]
 # Admins hold every permission of these apps, plus user and group management.
 ADMIN_APPS = ("customers", "tickets")
 ADMIN_EXTRA_PERMISSIONS = [

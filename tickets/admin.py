@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import CSATSurvey, Macro, Message, SLAPolicy, Tag, Team, Ticket
+from .models import Attachment, ChatSession, CSATSurvey, Macro, Message, Notification, SLAPolicy, Tag, Team, Ticket
 
 
 class MessageInline(admin.StackedInline):
@@ -44,3 +44,20 @@ class CSATSurveyAdmin(admin.ModelAdmin):
 
 
 admin.site.register(Tag)
+
+
+@admin.register(Attachment)
+class AttachmentAdmin(admin.ModelAdmin):
+    list_display = ["filename", "content_type", "size", "message"]
+    raw_id_fields = ["message"]
+
+
+@admin.register(ChatSession)
+class ChatSessionAdmin(admin.ModelAdmin):
+    list_display = ["visitor_id", "customer", "ticket", "last_seen_at"]
+    raw_id_fields = ["customer", "ticket"]
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "recipient", "kind", "text", "read_at"]

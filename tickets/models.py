@@ -254,3 +254,70 @@ class CSATSurvey(models.Model):
     @property
     def token(self) -> str:
         return signing.dumps(self.pk, salt=settings.DESK_SIGNING_SALT_SURVEY)
+
+
+class Attachment(models.Model):
+    """A file that came with a message. Served only as a download, never inline."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(upload_to="attachments/%Y/%m/")
+    filename = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100, default="application/octet-stream")
+    size = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.filename
+
+
+class ChatSession(models.Model):
+    """A live-chat visitor, known by the widget's cookie; joined to a customer once known."""
+
+    visitor_id = models.CharField(max_length=64, unique=True)
+    customer = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="chat_sessions"
+    )
+    ticket = models.ForeignKey(Ticket, null=True, blank=True, on_delete=models.SET_NULL, related_name="chat_sessions")
+    page_url = models.URLField(blank=True, max_length=500)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"chat {self.visitor_id}"
+
+
+class TicketEvent(models.Model):
+    """A change to a ticket (status, assignee, merge...), written in the same transaction."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    kind = models.CharField(max_length=30)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["ticket", "created_at"], name="ticketevent_history")]
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} on {self.ticket_id}"
+
+
+class Notification(models.Model):
+    """Something a person in the desk should look at: an SLA breach, a low CSAT rating."""
+
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="desk_notifications")
+    kind = models.CharField(max_length=30)
+    text = models.CharField(max_length=255)
+    ticket = models.ForeignKey(Ticket, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["recipient", "read_at", "-created_at"], name="notification_unread")]
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.text

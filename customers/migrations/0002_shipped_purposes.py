@@ -34,8 +34,9 @@ PURPOSES = [
 
 def create_purposes(apps, schema_editor):
     ConsentPurpose = apps.get_model("customers", "ConsentPurpose")
+    ConsentWording = apps.get_model("customers", "ConsentWording")
     for position, (code, name, description, basis, default) in enumerate(PURPOSES):
-        ConsentPurpose.objects.get_or_create(
+        purpose, _ = ConsentPurpose.objects.get_or_create(
             code=code,
             defaults={
                 "name": name,
@@ -45,6 +46,7 @@ def create_purposes(apps, schema_editor):
                 "position": position,
             },
         )
+        ConsentWording.objects.get_or_create(purpose=purpose, version=1, defaults={"text": purpose.description})
 
 
 class Migration(migrations.Migration):

@@ -78,6 +78,7 @@ TEMPLATES = [
 ]
 
 VAR_DIR.mkdir(exist_ok=True)
+(VAR_DIR / "static").mkdir(exist_ok=True)
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'desk.sqlite3'}"),
 }

@@ -16,6 +16,7 @@ def create_roles(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("auth", "0012_alter_user_first_name_max_length"),
+        ("supportdesk", "0001_initial"),
         ("contenttypes", "0002_remove_content_type_name"),
         ("customers", "0001_initial"),
         ("tickets", "0001_initial"),
