@@ -4,8 +4,12 @@ Reads only; decisions are written by ``customers.services.consent_record``. Task
 when they run, since consent may have changed since they were queued.
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+
+from django.db import connection, transaction
 
 from .models import ConsentPurpose, ConsentRecord, Customer
 
@@ -65,3 +69,22 @@ def allows(customer: Customer, purpose: str) -> bool:
 
 def allowed_purposes(customer: Customer) -> frozenset[str]:
     return frozenset(code for code, state in consent_states(customer).items() if state.granted)
+
+
+@contextmanager
+def ledger_unlocked() -> Iterator[None]:
+    """Let this transaction rewrite or delete consent records.
+
+    Only erasure (and the demo reset) may use it: on PostgreSQL a trigger refuses any UPDATE
+    or DELETE of the ledger otherwise. Opens a transaction if none is open.
+    """
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL desk.ledger_unlocked = 'on'")
+        try:
+            yield
+        finally:
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL desk.ledger_unlocked = 'off'")
