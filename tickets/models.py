@@ -202,6 +202,11 @@ class Macro(models.Model):
 
     name = models.CharField(max_length=100, unique=True)
     body = models.TextField()
+    purpose = models.SlugField(
+        max_length=50,
+        blank=True,
+        help_text=_("Consent purpose the customer must have granted for this text, e.g. marketing."),
+    )
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
 

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from customers import consent
 from customers.models import Channel, ContactPoint, Customer
 from customers.services import customer_contact_touch, customer_resolve
 
@@ -141,10 +142,13 @@ def ticket_reply(
     body: str,
     channel: str | None = None,
     internal: bool = False,
+    purpose: str = "",
 ) -> Message:
     """Store an agent's reply (queued for delivery) or an internal note.
 
-    A reply needs a channel on which the customer can be reached; it is delivered by
+    A reply that serves a consent purpose (``purpose``, e.g. ``marketing`` for an offer) is
+    refused unless the customer granted it. A reply needs a channel on which the customer can
+    be reached; it is delivered by
     ``tickets.tasks.message_deliver`` after the transaction commits. The first reply sets the
     ticket's first response time; a reply to a new ticket opens it.
     """
@@ -159,6 +163,8 @@ def ticket_reply(
         return Message.objects.create(
             ticket=ticket, channel=channel, direction=Message.Direction.NOTE, author=author, body=body, created_at=now
         )
+    if purpose and not consent.allows(ticket.customer, purpose):
+        raise ValidationError({"purpose": f"The customer has not agreed to {purpose}; this message cannot be sent."})
     if channel not in reachable_channels(ticket.customer):
         raise ValidationError({"channel": f"The customer cannot be reached by {channel}."})
     message = Message.objects.create(

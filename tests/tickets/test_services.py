@@ -162,3 +162,19 @@ def test_solving_records_who_and_when_and_reopening_clears_it(agent):
     services.ticket_update(ticket=ticket, actor=agent, status=Ticket.Status.OPEN)
     ticket.refresh_from_db()
     assert ticket.solved_at is None and ticket.solved_by is None
+
+
+def test_a_marketing_reply_needs_marketing_consent(agent):
+    customer = CustomerFactory()
+    ContactPointFactory(customer=customer, channel=Channel.EMAIL, value="m@example.com")
+    ticket = TicketFactory(customer=customer)
+
+    with pytest.raises(ValidationError) as error:
+        services.ticket_reply(ticket=ticket, author=agent, body="20% off!", channel="email", purpose="marketing")
+    assert "purpose" in error.value.message_dict
+
+    from customers.services import consent_record
+
+    consent_record(customer=customer, purpose="marketing", granted=True, source="customer")
+    sent = services.ticket_reply(ticket=ticket, author=agent, body="20% off!", channel="email", purpose="marketing")
+    assert sent.delivery == Message.Delivery.QUEUED
