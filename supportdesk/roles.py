@@ -7,6 +7,7 @@ admin. This module is the shipped default: a migration creates the groups and ev
 """
 
 from collections.abc import Iterable
+from importlib import import_module
 
 from django.apps import apps as global_apps
 
@@ -86,5 +87,16 @@ def roles_sync(apps=global_apps) -> None:
     )
 
 
+# Data migrations whose rows must exist whenever the schema does. Their functions are idempotent,
+# so running them again after a test flush (or any migrate) restores what a flush removed.
+SHIPPED_DEFAULTS = [
+    ("customers.migrations.0002_shipped_purposes", "create_purposes"),
+    ("tickets.migrations.0002_default_sla_policies", "create_policies"),
+]
+
+
 def roles_sync_after_migrate(sender, **kwargs) -> None:
-    roles_sync(kwargs.get("apps") or global_apps)
+    apps = kwargs.get("apps") or global_apps
+    for module, function in SHIPPED_DEFAULTS:
+        getattr(import_module(module), function)(apps, None)
+    roles_sync(apps)

@@ -30,6 +30,9 @@ def pytest_sessionfinish(session, exitstatus):
 
 
 def _user(username: str, role: str | None, **extra):
+    # A transactional test (browser, integration) flushes the database afterwards; the groups'
+    # permissions come back with the next post_migrate, so make sure they are linked.
+    roles.roles_sync()
     user = get_user_model().objects.create_user(
         username=username, password="pw-" + username, first_name=username.title(), **extra
     )
