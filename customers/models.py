@@ -10,8 +10,11 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.signals import pre_delete
 from django.utils import timezone as dj_timezone
 from django.utils.translation import gettext_lazy as _
+
+from .privacy.ledger import AppendOnlyQuerySet, ledger_refuse
 
 
 class Channel(models.TextChoices):
@@ -305,6 +308,11 @@ class ConsentPurpose(models.Model):
     code = models.SlugField(max_length=50, unique=True)
     name = models.CharField(max_length=100)
     description = models.TextField(help_text=_("The wording the customer sees."))
+    translations = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text=_('Name and wording per language, e.g. {"es": {"name": "...", "description": "..."}}.'),
+    )
     lawful_basis = models.CharField(max_length=20, choices=LawfulBasis.choices, default=LawfulBasis.CONSENT)
     default_granted = models.BooleanField(default=False)
     active = models.BooleanField(default=True)
@@ -323,6 +331,7 @@ class ConsentWording(models.Model):
     purpose = models.ForeignKey(ConsentPurpose, on_delete=models.CASCADE, related_name="wordings")
     version = models.PositiveIntegerField()
     text = models.TextField()
+    translations = models.JSONField(default=dict, blank=True, help_text=_("The same wording per language code."))
     created_at = models.DateTimeField(default=dj_timezone.now)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -373,6 +382,8 @@ class ConsentRecord(models.Model):
     )
     recorded_at = models.DateTimeField(default=dj_timezone.now)
 
+    objects = AppendOnlyQuerySet.as_manager()
+
     class Meta:
         indexes = [
             models.Index(fields=["customer", "purpose", "-recorded_at"], name="consent_current_state"),
@@ -382,6 +393,25 @@ class ConsentRecord(models.Model):
     def __str__(self) -> str:
         verdict = "granted" if self.granted else "withdrawn"
         return f"{self.purpose_id} {verdict} for {self.customer_id}"
+
+    def save(self, *args, **kwargs) -> None:
+        # Appending is the only write; erasure rewrites inside ``consent.ledger_unlocked()``.
+        if not self._state.adding:
+            ledger_refuse("UPDATE")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        ledger_refuse("DELETE")
+        return super().delete(*args, **kwargs)
+
+
+def _ledger_cascade_refuse(sender, instance, **kwargs) -> None:
+    # Deleting a customer cascades to their decisions without passing through the queryset;
+    # with a receiver connected, Django deletes them row by row, through this guard.
+    ledger_refuse("DELETE")
+
+
+pre_delete.connect(_ledger_cascade_refuse, sender=ConsentRecord, dispatch_uid="consent_ledger_append_only")
 
 
 class AuditEvent(models.Model):
@@ -398,6 +428,15 @@ class AuditEvent(models.Model):
         EXPORT_DOWNLOADED = "export_downloaded", _("Export downloaded")
         ERASURE_REQUESTED = "erasure_requested", _("Erasure requested")
         CUSTOMER_ERASED = "customer_erased", _("Customer erased")
+        ERASURE_FAILED = "erasure_failed", _("Erasure failed")
+        LEGAL_HOLD_CHANGED = "legal_hold_changed", _("Legal hold changed")
+        PREFERENCE_LINK_SENT = "preference_link_sent", _("Preference-centre link sent")
+        PURPOSE_CREATED = "purpose_created", _("Consent purpose created")
+        PURPOSE_CHANGED = "purpose_changed", _("Consent purpose changed")
+        CONSENT_IMPORTED = "consent_imported", _("Consent decisions imported")
+        RETENTION_CHANGED = "retention_changed", _("Retention rule changed")
+        RETENTION_RUN = "retention_run", _("Retention rules applied")
+        AUDIT_EXPORTED = "audit_exported", _("Audit log exported")
 
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -415,6 +454,7 @@ class AuditEvent(models.Model):
             models.Index(fields=["customer", "-occurred_at"], name="audit_by_customer"),
             models.Index(fields=["actor", "-occurred_at"], name="audit_by_actor"),
             models.Index(fields=["action", "-occurred_at"], name="audit_by_action"),
+            models.Index(fields=["-occurred_at"], name="audit_log_page"),
         ]
         ordering = ["-occurred_at", "-id"]
 
@@ -489,7 +529,10 @@ class Job(models.Model):
     expires_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["kind", "-created_at"], name="job_by_kind")]
+        indexes = [
+            models.Index(fields=["kind", "-created_at"], name="job_by_kind"),
+            models.Index(fields=["customer", "-created_at"], name="job_privacy_page"),
+        ]
         ordering = ["-created_at"]
 
     def __str__(self) -> str:

@@ -1,29 +1,94 @@
 """Reads the customer pages and the API share; each has a bounded number of queries."""
 
-from dataclasses import dataclass
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.db.models import CharField, Count, Expression, Func, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from .consent import ConsentState, consent_states
-from .models import ContactPoint, Customer, Order, OrderLine, Refund
+from .greeting import Greeting, greeting_for
+from .identity import contact_normalise
+from .models import Channel, ContactPoint, Customer, CustomerMerge, Order, OrderLine, Refund
 
 RECENT_ORDERS = 5
+SEARCH_LIMIT = 20
+
+# Figures other apps add to a customer, as annotations (subqueries), so the profile costs no
+# extra query: ``tickets`` adds the conversation counts and the last CSAT answer. A provider
+# takes the name of the customer id in the outer query ("pk" on Customer, "customer_id" on a
+# ticket) and returns {name: expression}.
+ProfileFigures = Callable[[str], dict[str, Expression]]
+_profile_figure_providers: dict[str, ProfileFigures] = {}
+# The figure a provider may add that says how many conversations the customer had; the
+# greeting's "welcome back" reads it.
+CONVERSATION_COUNT = "conversation_count"
+
+
+def profile_figures_register(name: str, provider: ProfileFigures) -> None:
+    """Let another app add figures to every customer profile (idempotent per ``name``)."""
+    _profile_figure_providers[name] = provider
+
+
+def profile_figures(customer_ref: str = "pk") -> dict[str, Expression]:
+    figures: dict[str, Expression] = {}
+    for provider in _profile_figure_providers.values():
+        figures.update(provider(customer_ref))
+    return figures
 
 
 def customer_get(*, customer_id: int) -> Customer:
-    return Customer.objects.get(pk=customer_id)
+    """The customer with every registered figure annotated, in one query."""
+    return Customer.objects.select_related("merged_into").annotate(**profile_figures("pk")).get(pk=customer_id)
 
 
-def customer_recent_orders(*, customer: Customer, limit: int = RECENT_ORDERS) -> list[Order]:
-    """The latest orders with their lines and refunds, in three queries."""
-    return list(
-        Order.objects.filter(customer=customer)
-        .order_by("-placed_at")
-        .prefetch_related(
-            Prefetch("lines", queryset=OrderLine.objects.order_by("position")),
-            Prefetch("refunds", queryset=Refund.objects.order_by("-requested_at")),
-        )[:limit]
+def customer_recent_orders(
+    *, customer: Customer, limit: int = RECENT_ORDERS, summarise_refunds: bool = False
+) -> list[Order]:
+    """The latest orders with their lines and refunds, in three queries.
+
+    With ``summarise_refunds`` (the side panel beside a ticket, where every query counts) the
+    refunds are not loaded: each order carries ``refund_count`` and ``latest_refund`` (a
+    short text) from subqueries instead, in two queries.
+    """
+    orders = Order.objects.filter(customer=customer).order_by("-placed_at")
+    if not summarise_refunds:
+        return list(
+            orders.prefetch_related(
+                Prefetch("lines", queryset=OrderLine.objects.order_by("position")),
+                Prefetch("refunds", queryset=Refund.objects.order_by("-requested_at")),
+            )[:limit]
+        )
+    refunds = Refund.objects.filter(order=OuterRef("pk"))
+    latest = refunds.order_by("-requested_at", "-pk")
+    rows = list(
+        orders.annotate(
+            refund_count=Coalesce(
+                Subquery(refunds.order_by().values("order_id").annotate(n=Count("pk")).values("n")[:1]), 0
+            ),
+            latest_refund_kind=Subquery(latest.values("kind")[:1]),
+            latest_refund_status=Subquery(latest.values("status")[:1]),
+            latest_refund_amount=Subquery(latest.values("amount")[:1]),
+        ).prefetch_related(Prefetch("lines", queryset=OrderLine.objects.order_by("position")))[:limit]
     )
+    for order in rows:
+        order.latest_refund = ""
+        if order.refund_count:
+            kind = Refund.Kind(order.latest_refund_kind).label if order.latest_refund_kind in Refund.Kind.values else ""
+            status = (
+                Refund.Status(order.latest_refund_status).label
+                if order.latest_refund_status in Refund.Status.values
+                else ""
+            )
+            amount = Decimal(str(order.latest_refund_amount or 0)).quantize(Decimal("0.01"))
+            order.latest_refund = f"{kind} of {amount} {order.currency} — {status}"
+    return rows
 
 
 @dataclass(frozen=True)
@@ -32,25 +97,143 @@ class CustomerProfile:
     contact_points: list[ContactPoint]
     consents: dict[str, ConsentState]
     recent_orders: list[Order]
+    greeting: Greeting | None = None
+    figures: dict[str, Any] = field(default_factory=dict)
+    refunds_summarised: bool = False
+
+    @property
+    def allowed_purposes(self) -> frozenset[str]:
+        return frozenset(code for code, state in self.consents.items() if state.granted)
+
+    @property
+    def reachable(self) -> set[str]:
+        """Contact channels the customer has (email, phone, chat, social...)."""
+        return {point.channel for point in self.contact_points}
+
+    @property
+    def churn_factors(self) -> list[tuple[str, Any]]:
+        factors = self.customer.churn_factors
+        if isinstance(factors, dict):
+            return sorted(factors.items(), key=lambda item: str(item[0]))
+        if isinstance(factors, list):
+            return [(str(item), "") for item in factors]
+        return []
 
 
-def customer_profile(*, customer: Customer) -> CustomerProfile:
-    """Everything the single-customer view shows about the person, in a fixed query count."""
+def customer_profile(
+    *,
+    customer: Customer,
+    returning: bool | None = None,
+    now: datetime | None = None,
+    with_orders: bool = True,
+    summarise_refunds: bool = False,
+) -> CustomerProfile:
+    """Everything the single-customer view shows about the person, in a fixed query count.
+
+    ``returning`` (for the greeting) defaults to "has ordered, or had more than one
+    conversation"; the ticket page passes its own answer (an earlier conversation than this one).
+    Figures annotated by ``customer_get`` are collected into ``figures``.
+    """
+    figure_names = profile_figures("pk").keys()
+    figures = {name: getattr(customer, name) for name in figure_names if hasattr(customer, name)}
+    if returning is None:
+        returning = bool(customer.order_count or customer.last_order_at) or (figures.get(CONVERSATION_COUNT) or 0) > 1
     return CustomerProfile(
         customer=customer,
         contact_points=list(customer.contact_points.all()),
         consents=consent_states(customer),
-        recent_orders=customer_recent_orders(customer=customer),
+        recent_orders=(
+            customer_recent_orders(customer=customer, summarise_refunds=summarise_refunds) if with_orders else []
+        ),
+        refunds_summarised=summarise_refunds,
+        greeting=greeting_for(customer=customer, returning=returning, now=now),
+        figures=figures,
     )
 
 
-def customer_search(*, query: str) -> QuerySet[Customer]:
-    from django.db.models import Q
+def customer_merges(*, customer: Customer, limit: int = 10) -> list[CustomerMerge]:
+    """Merges this customer took part in, newest first, with both sides and the actors."""
+    return list(
+        CustomerMerge.objects.filter(Q(survivor=customer) | Q(merged=customer))
+        .select_related("survivor", "merged", "actor", "undone_by")
+        .order_by("-created_at")[:limit]
+    )
 
-    query = query.strip()
-    return Customer.objects.filter(
-        Q(first_name__icontains=query)
-        | Q(last_name__icontains=query)
-        | Q(contact_points__value__icontains=query.lower())
-        | Q(orders__number=query.lstrip("#"))
-    ).distinct()
+
+# Search ----------------------------------------------------------------------------------------
+
+
+class NameKey(Func):
+    """``lower(first_name || ' ' || last_name)``: the expression the trigram index is built on
+    (customers/migrations/0003), so PostgreSQL can use the index."""
+
+    template = "lower(%(expressions)s)"
+    arg_joiner = " || ' ' || "
+    output_field = CharField()
+
+    def __init__(self) -> None:
+        super().__init__("first_name", "last_name")
+
+
+_PHONE_LIKE = re.compile(r"^\+?[\d\s().\-/]{6,}$")
+
+
+def phone_query(query: str, region: str | None = None) -> str | None:
+    """The E.164 form of ``query`` when it looks like a phone number, else None."""
+    if not _PHONE_LIKE.match(query) or sum(ch.isdigit() for ch in query) < 6:
+        return None
+    try:
+        return contact_normalise(channel=Channel.PHONE, value=query, region=region)
+    except ValidationError:
+        return None
+
+
+def customer_search(*, query: str, limit: int | None = None) -> QuerySet[Customer]:
+    """Customers matching ``query`` by first and last name, email, phone, social handle or
+    order number.
+
+    Merged-away customers are left out (their survivor matches instead). On PostgreSQL names
+    match by trigram similarity as well as by substring, best match first, and emails and
+    handles by substring, both through the trigram indexes; SQLite matches substrings.
+    Two queries: the customers, and their contact points. ``limit`` slices the result (the
+    search page); the API pages through the whole queryset.
+    """
+    query = " ".join((query or "").split())
+    if not query:
+        return Customer.objects.none()
+    lowered = query.lower()
+    contact_match = Q(value__contains=lowered)
+    phone = phone_query(query)
+    digits = "".join(ch for ch in query if ch.isdigit())
+    if phone:
+        contact_match |= Q(channel=Channel.PHONE, value=phone)
+    if len(digits) >= 6:
+        # A national number without its country code still finds the E.164 form.
+        contact_match |= Q(channel=Channel.PHONE, value__endswith=digits.lstrip("0"))
+    name_match = Q(name_key__contains=lowered)
+    if connection.vendor == "postgresql":
+        name_match |= Q(name_key__trigram_similar=lowered)
+    # One id set per index (name trigram, contact value trigram, order number), unioned, so
+    # PostgreSQL answers each branch from its index instead of scanning customers.
+    ids = (
+        Customer.objects.annotate(name_key=NameKey())
+        .filter(name_match)
+        .order_by()
+        .values("pk")
+        .union(
+            ContactPoint.objects.filter(contact_match).order_by().values("customer_id"),
+            Order.objects.filter(number=query.lstrip("#")).order_by().values("customer_id"),
+        )
+    )
+    customers = Customer.objects.filter(pk__in=ids, merged_into__isnull=True)
+    if connection.vendor == "postgresql":
+        from django.contrib.postgres.search import TrigramSimilarity
+
+        customers = customers.annotate(similarity=TrigramSimilarity(NameKey(), lowered))
+        ordering = ["-similarity", "last_name", "first_name", "pk"]
+    else:
+        ordering = ["last_name", "first_name", "pk"]
+    found = customers.prefetch_related(
+        Prefetch("contact_points", queryset=ContactPoint.objects.order_by("channel", "-is_primary"))
+    ).order_by(*ordering)
+    return found[:limit] if limit else found

@@ -5,7 +5,7 @@ is touched, and returns what it wrote.
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -357,12 +357,27 @@ def refund_record(
     return refund, changed
 
 
-def consent_wording_current(*, purpose: ConsentPurpose) -> ConsentWording:
-    """The latest wording version of ``purpose``, created from its description if missing or stale."""
+def consent_wording_translations(*, purpose: ConsentPurpose) -> dict[str, str]:
+    """The purpose's wording per language, as a wording version stores it (``{"es": "..."}``)."""
+    return {
+        language: entry["description"]
+        for language, entry in sorted((purpose.translations or {}).items())
+        if isinstance(entry, dict) and entry.get("description")
+    }
+
+
+def consent_wording_current(*, purpose: ConsentPurpose, actor: AbstractBaseUser | None = None) -> ConsentWording:
+    """The latest wording version of ``purpose``, created from its description (and its
+    translations) if missing or stale. Versions are never edited: a change is a new version."""
     latest = purpose.wordings.order_by("-version").first()
-    if latest is None or latest.text != purpose.description:
+    translations = consent_wording_translations(purpose=purpose)
+    if latest is None or latest.text != purpose.description or latest.translations != translations:
         latest = ConsentWording.objects.create(
-            purpose=purpose, version=(latest.version + 1) if latest else 1, text=purpose.description
+            purpose=purpose,
+            version=(latest.version + 1) if latest else 1,
+            text=purpose.description,
+            translations=translations,
+            created_by=actor if actor is not None and actor.is_authenticated else None,
         )
     return latest
 
@@ -378,11 +393,15 @@ def consent_record(
     actor_label: str = "",
     note: str = "",
     evidence: str = "",
+    wording: ConsentWording | None = None,
+    recorded_at: datetime | None = None,
 ) -> ConsentRecord:
     """Append a consent decision to the ledger and audit it.
 
-    The wording the customer decided on is copied onto the record, so the ledger shows what
-    they saw even after the purpose is reworded.
+    The record points at the wording version the customer decided on: ``wording`` when the
+    caller knows which one was shown (the preference centre), else the current one, so the
+    ledger shows what they saw even after the purpose is reworded. ``recorded_at`` backdates
+    an imported decision (never into the future); the current state is the latest by time.
     """
     if source not in ConsentRecord.Source.values:
         raise ValidationError({"source": f"Unknown consent source {source!r}."})
@@ -392,6 +411,11 @@ def consent_record(
         purpose_obj = ConsentPurpose.objects.get(code=purpose, active=True)
     except ConsentPurpose.DoesNotExist:
         raise ValidationError({"purpose": f"Unknown or inactive purpose {purpose!r}."}) from None
+    if wording is not None and wording.purpose_id != purpose_obj.pk:
+        raise ValidationError({"wording": "That wording belongs to another purpose."})
+    now = timezone.now()
+    if recorded_at is not None and recorded_at > now + timedelta(minutes=5):
+        raise ValidationError({"recorded_at": "A decision cannot be recorded in the future."})
     if actor is not None and not actor.is_authenticated:
         actor = None
     record = ConsentRecord.objects.create(
@@ -400,16 +424,17 @@ def consent_record(
         granted=bool(granted),
         source=source,
         actor=actor,
-        wording=consent_wording_current(purpose=purpose_obj),
+        wording=wording or consent_wording_current(purpose=purpose_obj),
         note=note,
-        evidence=evidence,
+        evidence=evidence[:255],
+        recorded_at=recorded_at or now,
     )
     audit_record(
         action=AuditEvent.Action.CONSENT_RECORDED,
         customer=customer,
         actor=actor,
         actor_label=actor_label,
-        details={"purpose": purpose, "granted": bool(granted), "source": source},
+        details={"purpose": purpose, "granted": bool(granted), "source": source, "record": record.pk},
     )
     return record
 

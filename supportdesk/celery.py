@@ -9,3 +9,5 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "supportdesk.settings.local")
 app = Celery("supportdesk")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# Suggestions live in a package of the customers app, not in customers/tasks.py.
+app.autodiscover_tasks(["customers.suggestions"])

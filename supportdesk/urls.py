@@ -2,6 +2,10 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from customers.privacy.views.public import preference_centre
+from tickets import csat_views
+from tickets.attachments import attachment_download
+
 from . import views
 
 urlpatterns = [
@@ -16,5 +20,14 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("health/", views.health, name="health"),
     path("customers/", include("customers.urls")),
+    path("api/", include("supportdesk.api.urls")),
+    path("webhooks/", include("supportdesk.webhook_urls")),
+    path("chat/", include("tickets.chat.urls")),
+    path("attachments/<int:attachment_id>/", attachment_download, name="attachment_download"),
+    path("survey/<str:token>/", csat_views.survey, name="csat_survey"),
+    path("privacy/", include("customers.privacy.urls")),
+    path("preferences/<str:token>/", preference_centre, name="preference_centre"),
+    path("dashboards/", include("tickets.dashboards.urls")),
+    path("suggestions/", include("customers.suggestions.urls")),
     path("", include("tickets.urls")),
 ]

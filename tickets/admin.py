@@ -1,6 +1,18 @@
 from django.contrib import admin
 
-from .models import Attachment, ChatSession, CSATSurvey, Macro, Message, Notification, SLAPolicy, Tag, Team, Ticket
+from .models import (
+    Attachment,
+    ChatSession,
+    CSATSurvey,
+    Macro,
+    Message,
+    Notification,
+    QuarantinedEmail,
+    SLAPolicy,
+    Tag,
+    Team,
+    Ticket,
+)
 
 
 class MessageInline(admin.StackedInline):
@@ -61,3 +73,48 @@ class ChatSessionAdmin(admin.ModelAdmin):
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
     list_display = ["created_at", "recipient", "kind", "text", "read_at"]
+
+
+# SLA calendars (tickets/sla.py): opening hours and holidays edited on the calendar's page.
+from .models import BusinessCalendar, BusinessHoliday, BusinessHours, SLABreach  # noqa: E402
+
+
+class BusinessHoursInline(admin.TabularInline):
+    model = BusinessHours
+    extra = 1
+
+
+class BusinessHolidayInline(admin.TabularInline):
+    model = BusinessHoliday
+    extra = 1
+
+
+@admin.register(BusinessCalendar)
+class BusinessCalendarAdmin(admin.ModelAdmin):
+    list_display = ["name", "team", "timezone"]
+    inlines = [BusinessHoursInline, BusinessHolidayInline]
+
+
+@admin.register(SLABreach)
+class SLABreachAdmin(admin.ModelAdmin):
+    list_display = ["ticket", "target", "due_at", "detected_at"]
+    list_filter = ["target"]
+    raw_id_fields = ["ticket"]
+
+
+@admin.register(QuarantinedEmail)
+class QuarantinedEmailAdmin(admin.ModelAdmin):
+    """Mail kept out of the inbox; "Release" ingests it as ordinary mail (ignoring the flags)."""
+
+    list_display = ["received_at", "reason", "sender", "subject", "released_at"]
+    list_filter = ["reason"]
+    search_fields = ["sender", "subject", "message_id"]
+    readonly_fields = ["reason", "message_id", "sender", "subject", "raw", "detail", "received_at", "released_at"]
+    actions = ["release"]
+
+    @admin.action(description="Release into the inbox")
+    def release(self, request, queryset):
+        from .channels.inbound_email import email_release
+
+        released = sum(1 for item in queryset if email_release(item=item))
+        self.message_user(request, f"{released} message(s) released.")

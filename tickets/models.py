@@ -4,8 +4,11 @@ Writes go through ``tickets.services``. A message is stored before it is deliver
 a Celery task, so nothing is lost while a mail server or the broker is down.
 """
 
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
 from django.conf import settings
 from django.core import signing
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -111,6 +114,9 @@ class Ticket(models.Model):
     )
     first_response_due_at = models.DateTimeField(null=True, blank=True)
     resolution_due_at = models.DateTimeField(null=True, blank=True)
+    sla_paused_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("Since when the SLA clock stands still (pending or solved); see SLAPause.")
+    )
 
     class Meta:
         permissions = [("view_dashboards", "Can view service and CSAT dashboards")]
@@ -119,8 +125,26 @@ class Ticket(models.Model):
             models.Index(fields=["assignee", "status", "-last_message_at"], name="inbox_mine"),
             models.Index(fields=["team", "status", "-last_message_at"], name="inbox_by_team"),
             models.Index(fields=["customer", "-created_at"], name="ticket_customer_history"),
-            models.Index(fields=["solved_at"], name="ticket_dashboard_solved"),
             models.Index(fields=["created_at"], name="ticket_dashboard_created"),
+            models.Index(
+                fields=["first_response_at"],
+                include=["created_at", "assignee", "team", "channel"],
+                name="ticket_dashboard_responded",
+            ),
+            models.Index(
+                fields=["solved_at"],
+                include=["created_at", "assignee", "team", "channel"],
+                name="ticket_dashboard_time",
+            ),
+            # The SLA breach sweep: targets still open in a running clock.
+            models.Index(
+                fields=["first_response_due_at"],
+                condition=Q(first_response_at__isnull=True, status__in=["new", "open"]),
+                name="sla_sweep_first_response",
+            ),
+            models.Index(
+                fields=["resolution_due_at"], condition=Q(status__in=["new", "open"]), name="sla_sweep_resolution"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -159,6 +183,9 @@ class Message(models.Model):
     sender = models.CharField(max_length=254, blank=True, help_text=_("Address or handle it came from"))
     body = models.TextField()
     body_html = models.TextField(blank=True, help_text=_("Sanitised HTML, for email"))
+    body_display = models.TextField(
+        blank=True, help_text=_("The body without the quoted history of earlier mails; empty when nothing was cut")
+    )
     external_id = models.CharField(max_length=255, blank=True)
     delivery = models.CharField(max_length=10, choices=Delivery.choices, blank=True)
     delivery_attempts = models.PositiveSmallIntegerField(default=0)
@@ -249,8 +276,13 @@ class CSATSurvey(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["answered_at"], name="csat_dashboard_answered"),
             models.Index(fields=["agent", "answered_at"], name="csat_dashboard_agent"),
+            models.Index(
+                fields=["sent_at"], include=["agent", "team", "channel", "answered_at"], name="csat_dashboard_sent"
+            ),
+            models.Index(
+                fields=["answered_at"], include=["agent", "team", "channel", "rating"], name="csat_dashboard_rated"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -326,3 +358,174 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.text
+
+
+WEEKDAYS = [
+    (0, _("Monday")),
+    (1, _("Tuesday")),
+    (2, _("Wednesday")),
+    (3, _("Thursday")),
+    (4, _("Friday")),
+    (5, _("Saturday")),
+    (6, _("Sunday")),
+]
+
+
+class BusinessCalendar(models.Model):
+    """When the SLA clock runs: weekly opening hours in one timezone, minus holidays.
+
+    A team's calendar applies to its tickets; the calendar with no team is the desk's default.
+    Without any calendar the clock runs around the clock (24x7).
+    """
+
+    name = models.CharField(max_length=100)
+    team = models.OneToOneField(Team, null=True, blank=True, on_delete=models.CASCADE, related_name="business_calendar")
+    timezone = models.CharField(max_length=64, default="UTC", help_text=_("IANA name, e.g. Europe/Madrid"))
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValidationError({"timezone": _("Unknown timezone.")}) from None
+        others = BusinessCalendar.objects.exclude(pk=self.pk)
+        if self.team_id is None and others.filter(team__isnull=True).exists():
+            raise ValidationError({"team": _("The desk already has a default calendar; choose a team.")})
+
+
+class BusinessHours(models.Model):
+    """One opening window of a calendar on one weekday (0 = Monday), in the calendar's timezone.
+
+    ``closes`` of 00:00 means midnight at the end of the day; a weekday may hold several windows.
+    """
+
+    calendar = models.ForeignKey(BusinessCalendar, on_delete=models.CASCADE, related_name="hours")
+    weekday = models.PositiveSmallIntegerField(choices=WEEKDAYS)
+    opens = models.TimeField()
+    closes = models.TimeField()
+
+    class Meta:
+        verbose_name_plural = "business hours"
+        ordering = ["calendar", "weekday", "opens"]
+        constraints = [
+            models.CheckConstraint(condition=Q(weekday__lte=6), name="businesshours_weekday_0_6"),
+            models.CheckConstraint(
+                condition=Q(closes__gt=models.F("opens")) | Q(closes="00:00"), name="businesshours_closes_after_opens"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.opens:%H:%M}-{self.closes:%H:%M}"
+
+
+class BusinessHoliday(models.Model):
+    """A day on which a calendar's clock does not run at all."""
+
+    calendar = models.ForeignKey(BusinessCalendar, on_delete=models.CASCADE, related_name="holidays")
+    date = models.DateField()
+    name = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["calendar", "date"]
+        constraints = [models.UniqueConstraint(fields=["calendar", "date"], name="holiday_unique_date")]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.name}".strip()
+
+
+class SLAPause(models.Model):
+    """A stretch of time during which a ticket's SLA clock stood still: the ticket waited on the
+    customer (pending) or was solved. Opened and closed by ``tickets.sla.ticket_sla_recompute``;
+    at most one pause per ticket is open (``ended_at`` null)."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="sla_pauses")
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["ticket", "started_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["ticket"], condition=Q(ended_at__isnull=True), name="slapause_one_open"),
+            models.CheckConstraint(
+                condition=Q(ended_at__isnull=True) | Q(ended_at__gte=models.F("started_at")),
+                name="slapause_ends_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"pause on {self.ticket_id} from {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class SLABreach(models.Model):
+    """A target a ticket missed, recorded once by the breach sweep (which notifies on creation).
+
+    Unique per (ticket, target, due time): a sweep that runs twice notifies once, and a target
+    that moves (new priority, a pause) and is missed again is a new breach.
+    """
+
+    class Target(models.TextChoices):
+        FIRST_RESPONSE = "first_response", _("First response")
+        RESOLUTION = "resolution", _("Resolution")
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="sla_breaches")
+    target = models.CharField(max_length=20, choices=Target.choices)
+    due_at = models.DateTimeField()
+    detected_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "SLA breach"
+        constraints = [
+            models.UniqueConstraint(fields=["ticket", "target", "due_at"], name="slabreach_once_per_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.target} breached on {self.ticket_id}"
+
+
+class QuarantinedEmail(models.Model):
+    """Inbound mail kept out of the inbox: spam flagged upstream, auto-replies and bounces that
+    belong to no conversation, mail that could not be read. Nothing here opens a ticket, so an
+    auto-responder cannot start a loop; an admin may release a message from here."""
+
+    class Reason(models.TextChoices):
+        SPAM = "spam", _("Spam (flagged by the upstream filter)")
+        AUTO_REPLY = "auto_reply", _("Automatic reply")
+        BOUNCE = "bounce", _("Delivery failure report")
+        UNREADABLE = "unreadable", _("Could not be read")
+
+    reason = models.CharField(max_length=12, choices=Reason.choices)
+    message_id = models.CharField(max_length=255, blank=True)
+    sender = models.CharField(max_length=254, blank=True)
+    subject = models.CharField(max_length=255, blank=True)
+    raw = models.FileField(upload_to="quarantine/%Y/%m/")
+    detail = models.CharField(max_length=255, blank=True)
+    received_at = models.DateTimeField(default=timezone.now)
+    released_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["message_id"], condition=~Q(message_id=""), name="quarantine_unique_message_id"
+            ),
+        ]
+        indexes = [models.Index(fields=["reason", "-received_at"], name="quarantine_by_reason")]
+        ordering = ["-received_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_reason_display()}: {self.subject or self.message_id}"
+
+
+class DashboardSnapshot(models.Model):
+    """The finished figures of one dashboard view (period, filters, breakdown), as computed from
+    the raw rows at ``computed_at``. Written by ``tickets.dashboards.snapshots`` (a beat job keeps
+    the standard periods fresh; other views are stored when first asked for) and read while
+    younger than ``DESK_DASHBOARD_SNAPSHOT_SECONDS``, so the page answers at any data size."""
+
+    key = models.CharField(max_length=255, unique=True)
+    computed_at = models.DateTimeField()
+    figures = models.JSONField()
+
+    def __str__(self) -> str:
+        return f"{self.key} at {self.computed_at:%Y-%m-%d %H:%M}"

@@ -1,35 +1,410 @@
-"""Reads for the inbox and ticket pages; query counts do not grow with history size."""
+"""Reads for the inbox and ticket pages; query counts do not grow with history size.
 
+Also the tickets app's contributions to the customers app's extension points (timeline sources,
+profile figures, order mentions for duplicate detection), registered from ``TicketsConfig.ready``.
+"""
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Prefetch, QuerySet
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    Max,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+    prefetch_related_objects,
+)
+from django.db.models.functions import Coalesce, Substr
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
-from .models import Message, Tag, Ticket
+from customers.models import Channel, Customer
+from customers.timeline import TimelineItem, TimelineRow, TimelineSource, source_columns
+
+from .models import Attachment, CSATSurvey, Macro, Message, Priority, Tag, Team, Ticket
 
 INBOX_VIEWS = ("mine", "unassigned", "open", "all")
+INBOX_VIEW_LABELS = {"mine": _("Mine"), "unassigned": _("Unassigned"), "open": _("All open"), "all": _("All")}
+TEAM_VIEW = "team"
+PRIORITY_RANK = {Priority.LOW: 0, Priority.NORMAL: 1, Priority.HIGH: 2, Priority.URGENT: 3}
+# Sort orders the inbox offers; anything else falls back to the first.
+INBOX_SORTS = {
+    "activity": (_("Latest activity"), ("-last_message_at", "-id")),
+    "waiting": (_("Waiting longest"), ("last_message_at", "id")),
+    "newest": (_("Newest"), ("-created_at", "-id")),
+    "priority": (_("Priority"), ("-priority_rank", "-last_message_at", "-id")),
+    "due": (_("SLA due first"), (F("next_due_at").asc(nulls_last=True), "-priority_rank", "id")),
+}
+SLA_FILTERS = {"breached": _("Breached"), "due_soon": _("Due soon"), "paused": _("Paused"), "ok": _("On track")}
 
 
-def inbox_tickets(*, user: AbstractBaseUser, view: str = "open") -> QuerySet[Ticket]:
-    """Tickets for one inbox view, newest activity first, with what each row shows."""
-    tickets = Ticket.objects.select_related("customer", "assignee", "team").prefetch_related(
-        Prefetch("tags", queryset=Tag.objects.only("id", "name"))
+@dataclass(frozen=True)
+class InboxQuery:
+    """What the agent asked the inbox for; unknown values were already dropped by the form."""
+
+    view: str = "open"
+    team: int | None = None
+    channel: str = ""
+    status: str = ""
+    priority: str = ""
+    tag: str = ""
+    sla: str = ""
+    sort: str = "activity"
+
+
+def sla_annotations(now: datetime) -> dict[str, Any]:
+    """The SLA state in SQL, with the same rules as ``tickets.sla.sla_state`` (see there)."""
+    soon = now + timedelta(minutes=settings.DESK_SLA_DUE_SOON_MINUTES)
+    next_due = Case(
+        When(first_response_at__isnull=True, then=F("first_response_due_at")),
+        default=F("resolution_due_at"),
     )
-    if view == "mine":
+    state = Case(
+        When(~Q(status__in=Ticket.UNSOLVED), then=Value("ok")),
+        When(
+            status=Ticket.Status.PENDING,
+            next_due_at__isnull=False,
+            next_due_at__lte=Coalesce(F("sla_paused_at"), Value(now)),
+            then=Value("breached"),
+        ),
+        When(status=Ticket.Status.PENDING, then=Value("paused")),
+        When(next_due_at__isnull=True, then=Value("ok")),
+        When(next_due_at__lte=now, then=Value("breached")),
+        When(next_due_at__lte=soon, then=Value("due_soon")),
+        default=Value("ok"),
+        output_field=CharField(),
+    )
+    return {"next_due_at": next_due, "sla_state": state}
+
+
+def _priority_rank() -> Case:
+    return Case(
+        *(When(priority=value, then=Value(rank)) for value, rank in PRIORITY_RANK.items()),
+        default=Value(1),
+        output_field=IntegerField(),
+    )
+
+
+def inbox_tickets(
+    *,
+    user: AbstractBaseUser,
+    view: str = "open",
+    query: InboxQuery | None = None,
+    now: datetime | None = None,
+) -> QuerySet[Ticket]:
+    """Tickets for one inbox view and its filters, sorted, with what each row shows.
+
+    Rows carry ``sla_state`` ('breached', 'due_soon', 'paused', 'ok') and ``next_due_at``, computed in
+    SQL so the SLA filter is a WHERE clause. Two queries per page (rows, tags), plus the count.
+    """
+    query = query or InboxQuery(view=view)
+    now = now or timezone.now()
+    tickets = (
+        Ticket.objects.select_related("customer", "assignee", "team")
+        .prefetch_related(Prefetch("tags", queryset=Tag.objects.only("id", "name")))
+        .annotate(**sla_annotations(now), priority_rank=_priority_rank())
+    )
+    if query.view == "mine":
         tickets = tickets.filter(assignee=user, status__in=Ticket.UNSOLVED)
-    elif view == "unassigned":
+    elif query.view == "unassigned":
         tickets = tickets.filter(assignee__isnull=True, status__in=Ticket.UNSOLVED)
-    elif view == "open":
+    elif query.view == "open":
         tickets = tickets.filter(status__in=Ticket.UNSOLVED)
-    return tickets.order_by("-last_message_at", "-id")
+    elif query.view == TEAM_VIEW:
+        tickets = tickets.filter(team_id=query.team, status__in=Ticket.UNSOLVED)
+    if query.channel:
+        tickets = tickets.filter(channel=query.channel)
+    if query.status:
+        tickets = tickets.filter(status=query.status)
+    if query.priority:
+        tickets = tickets.filter(priority=query.priority)
+    if query.tag:
+        tickets = tickets.filter(tags__name=query.tag)
+    if query.sla:
+        tickets = tickets.filter(sla_state=query.sla)
+    _label, ordering = INBOX_SORTS.get(query.sort, INBOX_SORTS["activity"])
+    return tickets.order_by(*ordering)
+
+
+def inbox_fingerprint(*, tickets: QuerySet[Ticket]) -> str:
+    """A short digest that changes whenever a row of the view would look different, so the
+    inbox can poll cheaply (one aggregate query) and redraw only on change."""
+    stats = tickets.order_by().aggregate(
+        n=Count("pk", distinct=True), activity=Max("last_message_at"), changed=Max("updated_at"), top=Max("pk")
+    )
+    raw = "|".join(str(stats[key]) for key in ("n", "activity", "changed", "top"))
+    return hashlib.sha256(raw.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class InboxCounts:
+    mine: int
+    unassigned: int
+    open: int
+    all: int
+    teams: list[Team] = field(default_factory=list)  # each with ``open_count``
+
+    def for_view(self, view: str) -> int:
+        return getattr(self, view, 0)
+
+
+def inbox_counts(*, user: AbstractBaseUser) -> InboxCounts:
+    """How many tickets each view holds: one aggregate query, and one for the teams."""
+    unsolved = Q(status__in=Ticket.UNSOLVED)
+    totals = Ticket.objects.aggregate(
+        mine=Count("pk", filter=unsolved & Q(assignee=user)),
+        unassigned=Count("pk", filter=unsolved & Q(assignee__isnull=True)),
+        open=Count("pk", filter=unsolved),
+        all=Count("pk"),
+    )
+    teams = list(
+        Team.objects.annotate(open_count=Count("tickets", filter=Q(tickets__status__in=Ticket.UNSOLVED))).order_by(
+            "name"
+        )
+    )
+    return InboxCounts(teams=teams, **totals)
+
+
+def tag_names() -> list[str]:
+    return list(Tag.objects.order_by("name").values_list("name", flat=True)[:500])
+
+
+# The ticket page -------------------------------------------------------------------------------
 
 
 def ticket_get(*, ticket_id: int) -> Ticket:
-    return Ticket.objects.select_related("customer", "assignee", "team").get(pk=ticket_id)
+    """The ticket with its customer, people, tags and every figure the side panel shows.
+
+    The customer figures (conversations, last CSAT answer) and the ticket's own ("earlier
+    conversation?", open tickets on other channels) are subqueries: one query, plus the tags.
+    """
+    from customers.selectors import profile_figures
+
+    figures = profile_figures("customer_id")
+    others = Ticket.objects.filter(customer_id=OuterRef("customer_id")).exclude(pk=OuterRef("pk"))
+    ticket = (
+        Ticket.objects.select_related("customer", "assignee", "team")
+        .prefetch_related(Prefetch("tags", queryset=Tag.objects.only("id", "name")))
+        .annotate(
+            **figures,
+            **sla_annotations(timezone.now()),
+            earlier_conversation=Exists(others.filter(created_at__lt=OuterRef("created_at"))),
+            open_elsewhere=Coalesce(
+                Subquery(
+                    others.filter(status__in=Ticket.UNSOLVED)
+                    .exclude(channel=OuterRef("channel"))
+                    .order_by()
+                    .values("customer_id")
+                    .annotate(n=Count("pk"))
+                    .values("n")[:1]
+                ),
+                0,
+            ),
+        )
+        .get(pk=ticket_id)
+    )
+    for name in figures:
+        setattr(ticket.customer, name, getattr(ticket, name))
+    return ticket
 
 
 def ticket_thread(*, ticket: Ticket) -> list[Message]:
-    """The whole thread, oldest first, with authors, in one query."""
-    return list(ticket.messages.select_related("author").order_by("created_at", "id"))
+    """The whole thread, oldest first, with authors, in one query; a second loads the
+    attachments only when some message has any."""
+    thread = list(
+        ticket.messages.select_related("author")
+        .annotate(has_attachments=Exists(Attachment.objects.filter(message=OuterRef("pk"))))
+        .order_by("created_at", "id")
+    )
+    with_files = [message for message in thread if message.has_attachments]
+    if with_files:
+        prefetch_related_objects(with_files, Prefetch("attachments", queryset=Attachment.objects.order_by("id")))
+    return thread
+
+
+def thread_fingerprint(*, ticket_id: int) -> str:
+    """Changes when a message arrives or a delivery state moves (one aggregate query)."""
+    stats = Message.objects.filter(ticket_id=ticket_id).aggregate(
+        n=Count("pk"),
+        top=Max("pk"),
+        sent=Count("pk", filter=Q(delivery=Message.Delivery.SENT)),
+        failed=Count("pk", filter=Q(delivery=Message.Delivery.FAILED)),
+    )
+    return "-".join(str(stats[key] or 0) for key in ("n", "top", "sent", "failed"))
+
+
+def last_inbound_channel(thread: list[Message]) -> str | None:
+    return next((m.channel for m in reversed(thread) if m.direction == Message.Direction.INBOUND), None)
 
 
 def customer_tickets(*, customer_id: int, limit: int = 10) -> list[Ticket]:
     return list(Ticket.objects.filter(customer_id=customer_id).order_by("-created_at")[:limit])
+
+
+def customer_open_tickets(*, customer_id: int, exclude_ticket_id: int | None = None, limit: int = 10) -> list[Ticket]:
+    """The customer's unsolved conversations, latest activity first (one query)."""
+    tickets = Ticket.objects.filter(customer_id=customer_id, status__in=Ticket.UNSOLVED)
+    if exclude_ticket_id:
+        tickets = tickets.exclude(pk=exclude_ticket_id)
+    return list(tickets.select_related("assignee").order_by("-last_message_at")[:limit])
+
+
+def macros_active() -> list[Macro]:
+    return list(Macro.objects.filter(active=True).only("id", "name", "purpose").order_by("name"))
+
+
+def assignable_agents() -> QuerySet:
+    """Active users who may work tickets (hold ``tickets.view_ticket`` through a group or directly)."""
+    permission = Q(
+        groups__permissions__codename="view_ticket", groups__permissions__content_type__app_label="tickets"
+    ) | Q(user_permissions__codename="view_ticket", user_permissions__content_type__app_label="tickets")
+    users = get_user_model().objects.filter(is_active=True).filter(permission | Q(is_superuser=True))
+    return get_user_model().objects.filter(pk__in=users.values("pk")).order_by("first_name", "username")
+
+
+# Contributions to the customers app -------------------------------------------------------------
+
+
+def customer_ticket_figures(customer_ref: str) -> dict[str, Any]:
+    """Profile figures as subqueries on the customer id named ``customer_ref``."""
+    tickets = Ticket.objects.filter(customer_id=OuterRef(customer_ref)).order_by().values("customer_id")
+    answered = CSATSurvey.objects.filter(
+        ticket__customer_id=OuterRef(customer_ref), answered_at__isnull=False
+    ).order_by("-answered_at", "-pk")
+    return {
+        "conversation_count": Coalesce(Subquery(tickets.annotate(n=Count("pk")).values("n")[:1]), 0),
+        "open_conversation_count": Coalesce(
+            Subquery(tickets.filter(status__in=Ticket.UNSOLVED).annotate(n=Count("pk")).values("n")[:1]), 0
+        ),
+        "last_csat_rating": Subquery(answered.values("rating")[:1]),
+        "last_csat_at": Subquery(answered.values("answered_at")[:1]),
+        "last_csat_ticket": Subquery(answered.values("ticket_id")[:1]),
+    }
+
+
+def order_mentions(customer_ids: list[int], numbers: list[str]) -> dict[int, set[str]]:
+    """Which of ``numbers`` each customer wrote (or was written) about, from message bodies."""
+    numbers = [n for n in numbers if len(n) >= 3][:50]
+    if not numbers or not customer_ids:
+        return {}
+    mentions = Q()
+    for number in numbers:
+        mentions |= Q(body__contains=number)
+    rows = (
+        Message.objects.filter(ticket__customer_id__in=customer_ids)
+        .filter(mentions)
+        .values_list("ticket__customer_id", "body")[:200]
+    )
+    found: dict[int, set[str]] = {}
+    patterns = {n: re.compile(rf"(?<![\w]){re.escape(n)}(?![\w])") for n in numbers}
+    for customer_id, body in rows:
+        for number, pattern in patterns.items():
+            if pattern.search(body):
+                found.setdefault(customer_id, set()).add(number)
+    return found
+
+
+# CSAT answers are a source of their own, in tickets/csat_timeline.py.
+TICKET_RANK, MESSAGE_RANK = 40, 50
+
+
+def _ticket_rows(customer: Customer) -> QuerySet:
+    return Ticket.objects.filter(customer=customer).annotate(
+        **source_columns(
+            rank=TICKET_RANK,
+            at="created_at",
+            kind=Value("ticket"),
+            channel="channel",
+            ref_id="pk",
+            a="subject",
+            b="status",
+            c="priority",
+        )
+    )
+
+
+def _ticket_present(row: TimelineRow) -> TimelineItem:
+    status = Ticket.Status(row.b).label if row.b in Ticket.Status.values else row.b
+    return TimelineItem(
+        at=row.at,
+        kind="ticket",
+        kind_label=str(_("Conversation")),
+        channel=row.channel,
+        title=str(_("Opened #%(id)s %(subject)s") % {"id": row.ref_id, "subject": row.a}),
+        url=reverse("tickets:detail", args=[row.ref_id]),
+        badge=str(status),
+    )
+
+
+def _message_rows(customer: Customer) -> QuerySet:
+    return Message.objects.filter(ticket__customer=customer).annotate(
+        **source_columns(
+            rank=MESSAGE_RANK,
+            at="created_at",
+            kind=Case(
+                When(direction=Message.Direction.NOTE, then=Value("note")),
+                default=Value("message"),
+                output_field=CharField(),
+            ),
+            channel="channel",
+            ref_id="ticket_id",
+            a=Substr("body", 1, 280),
+            b="direction",
+            c="ticket__subject",
+            d="delivery",
+        )
+    )
+
+
+def _message_present(row: TimelineRow) -> TimelineItem:
+    note = row.kind == "note"
+    direction = {"inbound": _("From the customer"), "outbound": _("To the customer"), "note": _("Internal note")}
+    text = " ".join((row.a or "").split())
+    return TimelineItem(
+        at=row.at,
+        kind=row.kind,
+        kind_label=str(direction.get(row.b or "", row.b)),
+        channel=row.channel,
+        title=text[:200] + ("…" if len(text) > 200 else ""),
+        detail=str(_("in #%(id)s %(subject)s") % {"id": row.ref_id, "subject": row.c}),
+        url=reverse("tickets:detail", args=[row.ref_id]) + f"#message-{row.obj_id}",
+        badge=str(Message.Delivery(row.d).label) if row.d in Message.Delivery.values else "",
+        private=note,
+    )
+
+
+TIMELINE_SOURCES = [
+    TimelineSource(
+        name="tickets",
+        rank=TICKET_RANK,
+        kinds={"ticket": _("Conversations")},
+        rows=_ticket_rows,
+        present=_ticket_present,
+    ),
+    TimelineSource(
+        name="messages",
+        rank=MESSAGE_RANK,
+        kinds={"message": _("Messages"), "note": _("Internal notes")},
+        rows=_message_rows,
+        present=_message_present,
+    ),
+]
+
+CHANNEL_LABELS = dict(Channel.choices)

@@ -1,19 +1,23 @@
 """Every write to tickets and messages goes through a function here."""
 
+import re
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.text import slugify
 
 from customers import consent
 from customers.models import Channel, ContactPoint, Customer
 from customers.services import customer_contact_touch, customer_resolve
 
-from .models import Message, Team, Ticket
-from .sla import sla_due_times
+from .models import Message, Priority, Tag, Team, Ticket, TicketEvent
+from .sla import sla_due_times, ticket_sla_recompute
+from .webhooks_out import webhook_event_publish
 
 # Which kind of contact point identifies the sender of an inbound message on each channel.
 SENDER_CONTACT_CHANNEL = {
@@ -40,7 +44,7 @@ def ticket_open(
     """Open a ticket and set its SLA due times from the active policy for its priority."""
     opened_at = opened_at or timezone.now()
     subject = (subject or "").strip()[:255] or "(no subject)"
-    first_due, resolution_due = sla_due_times(priority=priority, opened_at=opened_at)
+    first_due, resolution_due = sla_due_times(priority=priority, opened_at=opened_at, team=team)
     ticket = Ticket(
         customer=customer,
         subject=subject,
@@ -55,6 +59,7 @@ def ticket_open(
     )
     ticket.full_clean(exclude=["customer", "team", "assignee"])
     ticket.save()
+    webhook_event_publish(event="ticket.created", ticket=ticket)
     return ticket
 
 
@@ -121,16 +126,25 @@ def message_receive(
         # A concurrent delivery of the same message won the race.
         return Message.objects.get(channel=channel, external_id=external_id)
     updates = {"last_message_at": received_at, "updated_at": timezone.now()}
-    if ticket.status in (Ticket.Status.PENDING, Ticket.Status.SOLVED):
+    reopened = ticket.status in (Ticket.Status.PENDING, Ticket.Status.SOLVED)
+    if reopened:
         updates.update(status=Ticket.Status.OPEN, solved_at=None)
     Ticket.objects.filter(pk=ticket.pk).update(**updates)
+    if reopened:
+        ticket_sla_recompute(ticket=ticket, at=received_at)
     customer_contact_touch(customer=customer, at=received_at)
     return message
 
 
-def reachable_channels(customer: Customer) -> list[str]:
-    """Channels an agent can reply on: those where the customer has a contact point."""
-    kinds = set(ContactPoint.objects.filter(customer=customer).values_list("channel", flat=True))
+def reachable_channels(customer: Customer, contact_points: list[ContactPoint] | None = None) -> list[str]:
+    """Channels an agent can reply on: those where the customer has a contact point.
+
+    Pass the customer's ``contact_points`` when they are loaded already, to save the query.
+    """
+    if contact_points is not None:
+        kinds = {point.channel for point in contact_points}
+    else:
+        kinds = set(ContactPoint.objects.filter(customer=customer).values_list("channel", flat=True))
     return [channel for channel, contact in REPLY_CONTACT_CHANNEL.items() if contact in kinds]
 
 
@@ -243,41 +257,142 @@ def message_delivery_retry(*, message: Message) -> Message:
 def ticket_update(
     *,
     ticket: Ticket,
-    actor: AbstractBaseUser,
+    actor: AbstractBaseUser | None,
     status: str | None = None,
     priority: str | None = None,
     assignee: AbstractBaseUser | None = None,
     unassign: bool = False,
     team: Team | None = None,
+    clear_team: bool = False,
 ) -> Ticket:
-    """Change a ticket's status, priority, assignee or team; solving records who and when."""
+    """Change a ticket's status, priority, assignee or team; solving records who and when.
+
+    Each change writes a ``TicketEvent``. A change of status, priority or team recomputes the
+    SLA clock (``tickets.sla.ticket_sla_recompute``); solving plans the CSAT survey.
+    """
     now = timezone.now()
     fields = ["updated_at"]
+    changes: list[tuple[str, Any, Any]] = []
+    solved_now = False
     if status is not None and status != ticket.status:
         if status not in Ticket.Status.values:
             raise ValidationError({"status": f"Unknown status {status!r}."})
+        changes.append(("status", ticket.status, status))
         ticket.status = status
         fields.append("status")
         if status == Ticket.Status.SOLVED:
             ticket.solved_at, ticket.solved_by = now, actor
+            solved_now = True
+            webhook_event_publish(event="ticket.solved", ticket=ticket)
         elif status in Ticket.UNSOLVED:
             ticket.solved_at, ticket.solved_by = None, None
         fields += ["solved_at", "solved_by"]
     if priority is not None and priority != ticket.priority:
+        if priority not in Priority.values:
+            raise ValidationError({"priority": f"Unknown priority {priority!r}."})
+        changes.append(("priority", ticket.priority, priority))
         ticket.priority = priority
-        first_due, resolution_due = sla_due_times(priority=priority, opened_at=ticket.created_at)
-        ticket.first_response_due_at, ticket.resolution_due_at = first_due, resolution_due
-        fields += ["priority", "first_response_due_at", "resolution_due_at"]
-    if unassign:
+        fields.append("priority")
+    if unassign and ticket.assignee_id is not None:
+        changes.append(("assignee", ticket.assignee_id, None))
         ticket.assignee = None
         fields.append("assignee")
-    elif assignee is not None:
+    elif assignee is not None and assignee.pk != ticket.assignee_id:
+        changes.append(("assignee", ticket.assignee_id, assignee.pk))
         ticket.assignee = assignee
         fields.append("assignee")
-    if team is not None:
+    if clear_team and ticket.team_id is not None:
+        changes.append(("team", ticket.team_id, None))
+        ticket.team = None
+        fields.append("team")
+    elif team is not None and team.pk != ticket.team_id:
+        changes.append(("team", ticket.team_id, team.pk))
         ticket.team = team
         fields.append("team")
     ticket.updated_at = now
     ticket.full_clean(exclude=["customer", "team", "assignee", "solved_by"])
     ticket.save(update_fields=sorted(set(fields)))
+    if changes:
+        TicketEvent.objects.bulk_create(
+            TicketEvent(ticket=ticket, actor=_person(actor), kind=kind, data={"from": old, "to": new}, created_at=now)
+            for kind, old, new in changes
+        )
+    if any(kind in ("status", "priority", "team") for kind, _old, _new in changes):
+        ticket_sla_recompute(ticket=ticket, at=now)
+    if solved_now:
+        from .csat import csat_schedule_for_ticket
+
+        csat_schedule_for_ticket(ticket=ticket)
     return ticket
+
+
+def _person(actor: AbstractBaseUser | None) -> AbstractBaseUser | None:
+    return actor if actor is not None and actor.is_authenticated else None
+
+
+TAG_LIMIT = 20
+
+
+@transaction.atomic
+def ticket_tags_set(*, ticket: Ticket, actor: AbstractBaseUser | None, names: list[str]) -> Ticket:
+    """Give the ticket exactly these tags (slugified; new ones are created), and record it."""
+    wanted: list[str] = []
+    for name in names:
+        slug = slugify(name)[:50]
+        if slug and slug not in wanted:
+            wanted.append(slug)
+    if len(wanted) > TAG_LIMIT:
+        raise ValidationError({"tags": f"A ticket takes at most {TAG_LIMIT} tags."})
+    before = sorted(ticket.tags.values_list("name", flat=True))
+    if before == sorted(wanted):
+        return ticket
+    existing = {tag.name: tag for tag in Tag.objects.filter(name__in=wanted)}
+    missing = [Tag(name=name) for name in wanted if name not in existing]
+    Tag.objects.bulk_create(missing, ignore_conflicts=True)
+    tags = list(Tag.objects.filter(name__in=wanted))
+    ticket.tags.set(tags)
+    now = timezone.now()
+    Ticket.objects.filter(pk=ticket.pk).update(updated_at=now)
+    ticket.updated_at = now
+    TicketEvent.objects.create(
+        ticket=ticket, actor=_person(actor), kind="tags", data={"from": before, "to": sorted(wanted)}, created_at=now
+    )
+    return ticket
+
+
+# ``{{ ... }}`` or ``{% ... %}`` left in a reply: a macro placeholder that was not filled.
+UNFILLED_PLACEHOLDER = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
+
+
+@transaction.atomic
+def ticket_reply_compose(
+    *,
+    ticket: Ticket,
+    author: AbstractBaseUser,
+    body: str,
+    channel: str | None = None,
+    internal: bool = False,
+    macro_id: int | None = None,
+) -> Message:
+    """An agent's reply or note from the composer, possibly started from a macro.
+
+    A reply (not a note) that still contains a placeholder is refused: an unknown or empty
+    ``{{ ... }}`` must never reach a customer. A reply started from a macro that serves a
+    consent purpose goes through ``ticket_reply(purpose=...)``, which refuses it without that
+    consent. Then as ``ticket_reply``.
+    """
+    from .models import Macro
+
+    purpose = ""
+    if macro_id is not None:
+        macro = Macro.objects.filter(pk=macro_id, active=True).first()
+        if macro is None:
+            raise ValidationError({"macro": "That macro no longer exists."})
+        purpose = macro.purpose
+    if not internal:
+        left = [match.group(0) for match in UNFILLED_PLACEHOLDER.finditer(body or "")]
+        if left:
+            raise ValidationError(
+                {"body": f"Replace the placeholder {left[0]} before sending; it would reach the customer as is."}
+            )
+    return ticket_reply(ticket=ticket, author=author, body=body, channel=channel, internal=internal, purpose=purpose)

@@ -44,3 +44,25 @@ def outbox_sweep() -> int:
 def ping(value: str) -> str:
     """A task with no side effects, used to check that workers answer."""
     return f"pong:{value}"
+
+
+from . import csat_tasks, dashboard_tasks, sla_tasks  # noqa: E402, F401  (registers them with Celery)
+
+WEBHOOK_MAX_RETRIES = 8
+
+
+@shared_task(bind=True, acks_late=True, max_retries=WEBHOOK_MAX_RETRIES)
+def webhook_deliver(self, subscription_id: int, event: str, payload: dict, delivery_id: str) -> str:
+    """POST one signed outbound webhook; retry transient failures with exponential backoff.
+
+    The same ``delivery_id`` is sent on every attempt, so the receiver can ignore repeats.
+    """
+    from .webhooks_out import WebhookSendError, webhook_send
+
+    try:
+        webhook_send(subscription_id=subscription_id, event=event, payload=payload, delivery_id=delivery_id)
+    except WebhookSendError as exc:
+        if exc.permanent or self.request.is_eager or self.request.retries >= self.max_retries:
+            return f"failed: {exc}"
+        raise self.retry(exc=exc, countdown=min(60 * 2**self.request.retries, 3600)) from exc
+    return "sent"

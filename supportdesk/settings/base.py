@@ -185,24 +185,94 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tickets.tasks.outbox_sweep",
         "schedule": crontab(minute="*/5"),
     },
+    "sla-sweep": {
+        "task": "tickets.sla_tasks.sla_sweep",
+        "schedule": crontab(minute="*/5"),
+    },
+    "csat-sweep": {
+        "task": "tickets.csat_tasks.csat_sweep",
+        "schedule": crontab(minute="*/10"),
+    },
+    "dashboard-snapshots": {
+        "task": "tickets.dashboard_tasks.dashboard_snapshots_refresh",
+        "schedule": crontab(minute="*/5"),
+    },
+    # Retention rules and expired exports (customers/privacy/retention.py, docs/privacy.md).
+    "privacy-retention": {
+        "task": "customers.tasks.retention_daily",
+        "schedule": crontab(hour=3, minute=30),
+    },
+    # Suggested next actions (customers/suggestions/jobs.py, docs/suggestions.md).
+    "suggestions-churn": {
+        "task": "customers.suggestions.tasks.churn_refresh_all",
+        "schedule": crontab(hour=2, minute=15),
+    },
+    "suggestions-affinity": {
+        "task": "customers.suggestions.tasks.product_affinity_refresh",
+        "schedule": crontab(hour=2, minute=45),
+    },
+    "suggestions-vip-threshold": {
+        "task": "customers.suggestions.tasks.vip_threshold_refresh",
+        "schedule": crontab(minute=20),
+    },
 }
 
 REST_FRAMEWORK = {
+    # Integrations send ``Authorization: Bearer <key>``; signed-in desk users use their session.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "supportdesk.api.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.CursorPagination",
+    "DEFAULT_PERMISSION_CLASSES": ["supportdesk.api.permissions.DeskApiPermission"],
+    "DEFAULT_SCHEMA_CLASS": "supportdesk.api.schema.DeskAutoSchema",
+    "DEFAULT_PAGINATION_CLASS": "supportdesk.api.pagination.DeskCursorPagination",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "supportdesk.api.errors.api_exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "PAGE_SIZE": 50,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Support desk API",
+    "DESCRIPTION": (
+        "Customers, orders, events, consents and conversations. Authenticate with "
+        "`Authorization: Bearer <key>` (create one with `manage.py create_api_key`). Errors always read "
+        '`{"error": {"code", "message", "fields"}}`. Lists are cursor-paginated: follow `next`.'
+    ),
     "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "TicketStatusEnum": "tickets.models.Ticket.Status",
+        "OrderStatusEnum": "customers.models.Order.Status",
+        "RefundStatusEnum": "customers.models.Refund.Status",
+        "JobStatusEnum": "customers.models.Job.Status",
+        "MessageDeliveryEnum": "tickets.models.Message.Delivery",
+    },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }
+
+# Inbound webhooks: one HMAC secret per source. Without one the source refuses every delivery
+# (a development default applies only while DEBUG is on). Deliveries older than the tolerance
+# are refused, so a captured request cannot be replayed later.
+DESK_WEBHOOK_SECRETS = {
+    "orders": env("DESK_WEBHOOK_SECRET_ORDERS", default=""),
+    "email": env("DESK_WEBHOOK_SECRET_EMAIL", default=""),
+    "chat": env("DESK_WEBHOOK_SECRET_CHAT", default=""),
+}
+DESK_WEBHOOK_TOLERANCE_SECONDS = env.int("DESK_WEBHOOK_TOLERANCE_SECONDS", default=300)
+# Outbound webhooks never reach loopback or private addresses unless this is on (tests, on-premise).
+DESK_WEBHOOKS_OUT_ALLOW_PRIVATE = env.bool("DESK_WEBHOOKS_OUT_ALLOW_PRIVATE", default=False)
+# Inbound email: the largest message accepted and the largest attachment stored.
+DESK_EMAIL_MAX_BYTES = env.int("DESK_EMAIL_MAX_BYTES", default=30 * 1024 * 1024)
+DESK_ATTACHMENT_MAX_BYTES = env.int("DESK_ATTACHMENT_MAX_BYTES", default=20 * 1024 * 1024)
+# Live chat: the store origins allowed to embed the widget's frame, and the visitors' rate limit.
+DESK_CHAT_FRAME_ANCESTORS = env.list("DESK_CHAT_FRAME_ANCESTORS", default=[])
+DESK_CHAT_RATE_LIMIT = env("DESK_CHAT_RATE_LIMIT", default="20/60")
+DESK_CHAT_POLL_SECONDS = env.int("DESK_CHAT_POLL_SECONDS", default=3)
 
 LOGGING = {
     "version": 1,
@@ -216,3 +286,36 @@ LOGGING = {
 # Desk settings.
 DESK_SIGNING_SALT_SURVEY = "tickets.csat.survey"
 DESK_CONTINUE_TICKET_DAYS = env.int("DESK_CONTINUE_TICKET_DAYS", default=14)
+
+# SLA and CSAT (tickets/sla.py, tickets/csat.py, docs/dashboards.md).
+DESK_SLA_DUE_SOON_MINUTES = env.int("DESK_SLA_DUE_SOON_MINUTES", default=30)
+DESK_CSAT_DELAY_HOURS = env.float("DESK_CSAT_DELAY_HOURS", default=24)
+DESK_CSAT_EXPIRY_DAYS = env.int("DESK_CSAT_EXPIRY_DAYS", default=28)
+DESK_CSAT_LOW_RATING = env.int("DESK_CSAT_LOW_RATING", default=2)
+# The survey sweep looks this far back for solved tickets without a survey (older ones are never surveyed).
+DESK_CSAT_SWEEP_DAYS = env.int("DESK_CSAT_SWEEP_DAYS", default=7)
+# Absolute links in surveys sent by email or chat.
+DESK_SITE_URL = env("DESK_SITE_URL", default="http://127.0.0.1:8000")
+# Dashboard periods start and end at midnight in this timezone.
+DESK_REPORT_TIME_ZONE = env("DESK_REPORT_TIME_ZONE", default=TIME_ZONE)
+# Computed dashboard views are served for this long (0: always computed from the raw rows).
+DESK_DASHBOARD_SNAPSHOT_SECONDS = env.int("DESK_DASHBOARD_SNAPSHOT_SECONDS", default=300)
+
+# Consent and privacy (customers/privacy/, docs/privacy.md).
+DESK_EXPORT_TTL_DAYS = env.int("DESK_EXPORT_TTL_DAYS", default=7)
+DESK_PREFERENCE_LINK_MAX_AGE_DAYS = env.int("DESK_PREFERENCE_LINK_MAX_AGE_DAYS", default=90)
+DESK_PREFERENCE_RATE_LIMIT = env("DESK_PREFERENCE_RATE_LIMIT", default="30/60")
+DESK_CONSENT_IMPORT_MAX_BYTES = env.int("DESK_CONSENT_IMPORT_MAX_BYTES", default=5 * 1024 * 1024)
+
+# Suggested next actions (customers/suggestions/, docs/suggestions.md).
+DESK_SUGGESTIONS_SHOWN = env.int("DESK_SUGGESTIONS_SHOWN", default=3)
+DESK_SUGGESTIONS_DISMISS_DAYS = env.int("DESK_SUGGESTIONS_DISMISS_DAYS", default=7)
+DESK_SUGGESTIONS_ACCEPT_HIDE_HOURS = env.int("DESK_SUGGESTIONS_ACCEPT_HIDE_HOURS", default=24)
+DESK_SUGGESTIONS_MAX_SNOOZE_DAYS = env.int("DESK_SUGGESTIONS_MAX_SNOOZE_DAYS", default=30)
+DESK_SUGGESTIONS_CHURN_THRESHOLD = env.float("DESK_SUGGESTIONS_CHURN_THRESHOLD", default=0.6)
+DESK_SUGGESTIONS_VIP_TOP_SHARE = env.float("DESK_SUGGESTIONS_VIP_TOP_SHARE", default=0.05)
+DESK_SUGGESTIONS_VIP_CACHE_SECONDS = env.int("DESK_SUGGESTIONS_VIP_CACHE_SECONDS", default=6 * 3600)
+DESK_SUGGESTIONS_AFFINITY_DAYS = env.int("DESK_SUGGESTIONS_AFFINITY_DAYS", default=365)
+DESK_SUGGESTIONS_AFFINITY_MIN_TOGETHER = env.int("DESK_SUGGESTIONS_AFFINITY_MIN_TOGETHER", default=2)
+DESK_SUGGESTIONS_AFFINITY_PER_PRODUCT = env.int("DESK_SUGGESTIONS_AFFINITY_PER_PRODUCT", default=20)
+DESK_SUGGESTIONS_TOKEN_MAX_AGE_DAYS = env.int("DESK_SUGGESTIONS_TOKEN_MAX_AGE_DAYS", default=7)

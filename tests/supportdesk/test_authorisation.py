@@ -8,12 +8,24 @@ permission check fails the walk, because a signed-in user without the role gets 
 from collections.abc import Iterator
 
 import pytest
+from django.core.files.base import ContentFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from tests.factories import ContactPointFactory, MessageFactory, TicketFactory
+from customers.models import ConsentPurpose, Job
+from tests.factories import (
+    ContactPointFactory,
+    CSATSurveyFactory,
+    MessageFactory,
+    OrderFactory,
+    ProductFactory,
+    TicketFactory,
+)
+from tickets.models import Attachment
 
 PUBLIC, SIGNED_IN, AGENT, LEAD, ADMIN, STAFF = "public", "signed_in", "agent", "lead", "admin", "staff"
-RANK = {PUBLIC: 0, SIGNED_IN: 1, AGENT: 2, LEAD: 3, ADMIN: 4}
+# Inbound webhooks: no role gets in; only a caller holding the source's HMAC secret (401 otherwise).
+SIGNED = "signed"
+RANK = {PUBLIC: 0, SIGNED_IN: 1, AGENT: 2, LEAD: 3, ADMIN: 4, SIGNED: 99}
 
 # The least role that may use each page. Django admin pages are checked separately: staff only.
 ACCESS: dict[str, str] = {
@@ -28,6 +40,80 @@ ACCESS: dict[str, str] = {
     "tickets:update": AGENT,
     "tickets:message_retry": AGENT,
     "customers:detail": AGENT,
+    # The agent workspace (issue 3).
+    "tickets:search": AGENT,
+    "tickets:thread": AGENT,
+    "tickets:history": AGENT,
+    "tickets:macro_preview": AGENT,
+    "tickets:edit": AGENT,
+    "tickets:presence": AGENT,
+    "customers:duplicates": AGENT,
+    "customers:merge": AGENT,
+    "customers:merge_undo": AGENT,
+    # The REST API with a desk session: the same permissions as the pages (API keys: tests/api/).
+    "api:customer-list": AGENT,
+    "api:customer-detail": AGENT,
+    "api:customer-consents": AGENT,
+    "api:customer-timeline": AGENT,
+    "api:customer-export": ADMIN,
+    "api:customer-erase": ADMIN,
+    "api:customer-merge": AGENT,
+    "api:contact-point-list": AGENT,
+    "api:product-list": AGENT,
+    "api:product-detail": AGENT,
+    "api:order-list": AGENT,
+    "api:order-detail": AGENT,
+    "api:events": ADMIN,
+    "api:job-detail": ADMIN,
+    "api:ticket-list": AGENT,
+    "api:ticket-detail": AGENT,
+    "api:ticket-messages": AGENT,
+    "api:csat-list": LEAD,
+    "api:csat-detail": LEAD,
+    "api:schema": PUBLIC,
+    "api:docs": PUBLIC,
+    "api:not_found": PUBLIC,
+    "attachment_download": AGENT,
+    "chat:frame": PUBLIC,
+    "chat:session": PUBLIC,
+    "chat:messages": PUBLIC,
+    "chat:identify": PUBLIC,
+    "webhooks:orders": SIGNED,
+    "webhooks:email": SIGNED,
+    "webhooks:chat": SIGNED,
+    "csat_survey": PUBLIC,
+    # Agents see their own figures; leads and admins see the whole desk.
+    "dashboards:index": AGENT,
+    "dashboards:tickets": AGENT,
+    "dashboards:export": AGENT,
+    # Consent and privacy: admins only, except the customer's own preference centre and what an
+    # agent needs in a conversation (record a choice the customer stated, get their link).
+    "preference_centre": PUBLIC,
+    "privacy:agent_decision": AGENT,
+    "privacy:preference_link": AGENT,
+    "privacy:index": ADMIN,
+    "privacy:purposes": ADMIN,
+    "privacy:purpose_create": ADMIN,
+    "privacy:purpose_edit": ADMIN,
+    "privacy:customers": ADMIN,
+    "privacy:customer": ADMIN,
+    "privacy:decision_record": ADMIN,
+    "privacy:export_start": ADMIN,
+    "privacy:erase_start": ADMIN,
+    "privacy:legal_hold": ADMIN,
+    "privacy:job": ADMIN,
+    "privacy:job_download": ADMIN,
+    "privacy:imports": ADMIN,
+    "privacy:retention": ADMIN,
+    "privacy:retention_preview": ADMIN,
+    "privacy:retention_run": ADMIN,
+    "privacy:audit": ADMIN,
+    "privacy:audit_export": ADMIN,
+    # Suggested next actions (issue 5): agents see them and give feedback.
+    "suggestions:panel": AGENT,
+    "suggestions:feedback": AGENT,
+    "api:customer-suggestions": AGENT,
+    "api:suggestion-feedback": AGENT,
 }
 
 # The admin's own login and logout pages are open to all.
@@ -63,7 +149,22 @@ def sample_kwargs(db):
     ticket = TicketFactory()
     ContactPointFactory(customer=ticket.customer)
     message = MessageFactory(ticket=ticket)
-    return {"ticket_id": ticket.pk, "customer_id": ticket.customer_id, "message_id": message.pk}
+    attachment = Attachment(message=message, filename="a.txt", size=1)
+    attachment.file.save("a.txt", ContentFile(b"a"), save=True)
+    survey = CSATSurveyFactory(ticket=ticket, rating=5, answered_at=ticket.created_at)
+    return {
+        "ticket_id": ticket.pk,
+        "customer_id": ticket.customer_id,
+        "message_id": message.pk,
+        "public_id": ticket.customer.public_id,
+        "product_id": ProductFactory().pk,
+        "order_id": OrderFactory(customer=ticket.customer).pk,
+        "job_id": Job.objects.create(kind=Job.Kind.CUSTOMER_EXPORT, customer=ticket.customer).pk,
+        "survey_id": survey.pk,
+        "attachment_id": attachment.pk,
+        "token": "not-a-signed-token",
+        "purpose_id": ConsentPurpose.objects.get(code="marketing").pk,
+    }
 
 
 def _request(client, url: str):

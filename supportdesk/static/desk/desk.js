@@ -1,22 +1,292 @@
-// Small progressive enhancements; every page works without them.
+// Small progressive enhancements; every page works without them (forms post, links navigate).
+// No inline script anywhere (CSP): behaviour is attached here by data attributes and ids.
 (function () {
   "use strict";
+
+  function $(selector, root) { return (root || document).querySelector(selector); }
+  function $all(selector, root) { return Array.prototype.slice.call((root || document).querySelectorAll(selector)); }
+
+  function announce(text) {
+    var region = document.getElementById("live-status");
+    if (!region) { return; }
+    region.textContent = "";
+    window.setTimeout(function () { region.textContent = text; }, 50);
+  }
+
+  function isTyping(target) {
+    return target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName));
+  }
+
+  // Shortcut help ----------------------------------------------------------------------------
+  function openHelp() {
+    var dialog = document.getElementById("shortcuts");
+    if (dialog && !dialog.open && typeof dialog.showModal === "function") { dialog.showModal(); }
+  }
+
+  // Inbox: j/k move a selection through the rows, Enter opens it ------------------------------
+  var selectedTicket = null;
+
+  function inboxRows() { return $all("[data-keyboard-list] tbody tr[data-ticket]"); }
+
+  function selectRow(row, focus) {
+    inboxRows().forEach(function (r) { r.classList.remove("is-selected"); });
+    if (!row) { return; }
+    row.classList.add("is-selected");
+    selectedTicket = row.getAttribute("data-ticket");
+    var link = $("a.row-link", row);
+    if (focus && link) { link.focus(); }
+  }
+
+  function moveSelection(step) {
+    var rows = inboxRows();
+    if (!rows.length) { return false; }
+    var current = rows.findIndex(function (r) { return r.classList.contains("is-selected"); });
+    var next = current === -1 ? 0 : Math.min(Math.max(current + step, 0), rows.length - 1);
+    selectRow(rows[next], true);
+    return true;
+  }
+
+  // Ticket page: composer --------------------------------------------------------------------
+  function composerBody() { return document.getElementById("id_body"); }
+
+  function setInternal(on) {
+    var box = document.getElementById("id_internal");
+    if (!box) { return; }
+    box.checked = on;
+    syncComposer();
+  }
+
+  function syncComposer() {
+    var form = document.getElementById("composer");
+    var box = document.getElementById("id_internal");
+    if (!form || !box) { return; }
+    form.classList.toggle("is-note", box.checked);
+    var button = $("button.primary", form);
+    if (button) {
+      button.textContent = box.checked ? button.getAttribute("data-note-label") : button.getAttribute("data-send-label");
+    }
+  }
+
+  function setPresenceState() {
+    var state = document.getElementById("presence-state");
+    var body = composerBody();
+    if (!state || !body) { return; }
+    var replying = document.activeElement === body || body.value.trim() !== "";
+    state.value = replying ? "replying" : "viewing";
+  }
+
+  function focusComposer(internal) {
+    var body = composerBody();
+    if (!body) { return false; }
+    setInternal(internal);
+    body.focus();
+    body.scrollIntoView({ block: "center" });
+    return true;
+  }
+
   document.addEventListener("keydown", function (event) {
+    if (event.ctrlKey || event.metaKey || event.altKey) { return; }
     var target = event.target;
-    if (target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName))) {
+    if (event.key === "Escape") {
+      var editing = target && target.closest && target.closest(".field.editing");
+      if (editing) {
+        var cancel = $("[data-cancel]", editing);
+        if (cancel) { cancel.click(); event.preventDefault(); }
+        return;
+      }
+      if (isTyping(target)) { target.blur(); }
       return;
     }
-    var rows = Array.prototype.slice.call(document.querySelectorAll("[data-keyboard-list] tbody tr a"));
-    if (!rows.length) {
+    if (isTyping(target)) { return; }
+    var handled = false;
+    switch (event.key) {
+      case "?":
+        openHelp(); handled = true; break;
+      case "/":
+        var search = document.getElementById("search-page-q") || document.getElementById("search-q");
+        if (search) { search.focus(); search.select(); handled = true; }
+        break;
+      case "j":
+        handled = moveSelection(1); break;
+      case "k":
+        handled = moveSelection(-1); break;
+      case "Enter":
+        var selected = $("[data-keyboard-list] tbody tr.is-selected a.row-link");
+        if (selected && document.activeElement !== selected) { selected.click(); handled = true; }
+        break;
+      case "r":
+        handled = focusComposer(false); break;
+      case "n":
+        handled = focusComposer(true); break;
+      case "g":
+        pendingG = true; window.setTimeout(function () { pendingG = false; }, 1000); return;
+      case "i":
+        if (pendingG) {
+          var inbox = $(".brand");
+          if (inbox) { window.location.href = inbox.getAttribute("href"); handled = true; }
+        }
+        break;
+    }
+    pendingG = false;
+    if (handled) { event.preventDefault(); }
+  });
+  var pendingG = false;
+
+  document.addEventListener("click", function (event) {
+    var target = event.target;
+    if (!(target instanceof Element)) { return; }
+    if (target.closest("[data-shortcuts-open]")) { openHelp(); return; }
+
+    var insert = target.closest("[data-macro-insert]");
+    if (insert) {
+      var body = composerBody();
+      var macroField = document.getElementById("id_macro");
+      if (body) {
+        body.value = insert.getAttribute("data-macro-text");
+        if (macroField) { macroField.value = insert.getAttribute("data-macro-id"); }
+        setInternal(false);
+        body.focus();
+        setPresenceState();
+        announce("Macro text inserted into the reply.");
+      }
       return;
     }
-    var index = rows.indexOf(document.activeElement);
-    if (event.key === "j") {
-      rows[Math.min(index + 1, rows.length - 1)].focus();
-      event.preventDefault();
-    } else if (event.key === "k") {
-      rows[Math.max(index - 1, 0)].focus();
-      event.preventDefault();
+
+    var copy = target.closest("[data-copy-target]");
+    if (copy) {
+      var source = document.getElementById(copy.getAttribute("data-copy-target"));
+      if (source && navigator.clipboard) {
+        navigator.clipboard.writeText(source.textContent.trim()).then(function () { announce("Greeting copied."); });
+      }
+      return;
+    }
+
+    var start = target.closest("[data-insert-target]");
+    if (start) {
+      var greeting = document.getElementById(start.getAttribute("data-insert-target"));
+      var composer = composerBody();
+      if (greeting && composer) {
+        var text = greeting.textContent.trim() + "\n\n";
+        if (composer.value.indexOf(text.trim()) !== 0) { composer.value = text + composer.value; }
+        setInternal(false);
+        composer.focus();
+        setPresenceState();
+      }
+      return;
+    }
+
+    var row = target.closest("[data-keyboard-list] tbody tr[data-ticket]");
+    if (row) { selectRow(row, false); }
+  });
+
+  document.addEventListener("change", function (event) {
+    if (event.target && event.target.id === "id_internal") { syncComposer(); }
+  });
+  document.addEventListener("focusin", function (event) {
+    if (event.target === composerBody()) { setPresenceState(); }
+    var link = event.target.closest && event.target.closest("[data-keyboard-list] tbody tr[data-ticket]");
+    if (link) { selectRow(link, false); }
+  });
+  document.addEventListener("focusout", function (event) {
+    if (event.target === composerBody()) { window.setTimeout(setPresenceState, 0); }
+  });
+  document.addEventListener("input", function (event) {
+    if (event.target === composerBody()) { setPresenceState(); }
+  });
+
+  // Tell the others on the ticket that we left (best effort).
+  window.addEventListener("pagehide", function () {
+    var presence = document.getElementById("presence");
+    var token = $("input[name=csrfmiddlewaretoken]");
+    if (!presence || !token || !navigator.sendBeacon) { return; }
+    var data = new FormData();
+    data.append("state", "gone");
+    data.append("csrfmiddlewaretoken", token.value);
+    navigator.sendBeacon(presence.getAttribute("hx-post"), data);
+  });
+
+  // Live regions swapped by htmx polling ------------------------------------------------------
+  var inboxHadFocus = false;
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var target = event.detail && event.detail.target;
+    if (target && target.id === "inbox-live") {
+      inboxHadFocus = target.contains(document.activeElement);
     }
   });
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var target = event.detail && event.detail.target;
+    var id = target && target.id;
+    if (selectedTicket) {
+      var row = $("[data-keyboard-list] tbody tr[data-ticket='" + selectedTicket + "']");
+      if (row) { selectRow(row, inboxHadFocus); }
+    }
+    inboxHadFocus = false;
+    var live = target && target.getAttribute && target.getAttribute("data-live-label");
+    if (!live && id) {
+      var swapped = document.getElementById(id);
+      live = swapped && swapped.getAttribute("data-live-label");
+    }
+    // Polls answer 204 when nothing changed, so a swap of a live region means news.
+    if (live) { announce(live); }
+    var editor = $(".field.editing [data-autofocus] select, .field.editing [data-autofocus] input:not([type=hidden])");
+    if (editor && (id || "").indexOf("field-") === 0) { editor.focus(); }
+    if (id === "ticket-fields") {
+      var changed = $("#ticket-fields .edit");
+      if (changed && document.activeElement === document.body) { changed.focus(); }
+    }
+    revealEnhancements();
+  });
+
+  function revealEnhancements() {
+    if (composerBody()) { $all("[data-insert-target]").forEach(function (b) { b.hidden = false; }); }
+    if (window.htmx) { $all("[data-no-js]").forEach(function (b) { b.hidden = true; }); }
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    revealEnhancements();
+    syncComposer();
+    var rows = inboxRows();
+    if (rows.length && document.activeElement === document.body) { selectRow(rows[0], false); }
+  });
 })();
+
+// suggestions — the suggested-next-actions panel (templates/customers/partials/suggestions.html).
+// Accepting a suggestion answers the refreshed panel with its reply text; on a conversation page
+// that text goes into the composer (replacing an empty draft, else added below it) and the
+// "Send on" channel follows the suggestion when the customer can be reached there.
+(function () {
+  "use strict";
+
+  function useAcceptedReply(panel) {
+    var accepted = panel.querySelector("[data-suggestion-accepted]");
+    var source = accepted && accepted.querySelector("[data-suggestion-text]");
+    var body = document.getElementById("id_body");
+    if (!source || !body) { return; }
+    var text = source.value;
+    body.value = body.value.trim() === "" ? text : body.value.replace(/\s+$/, "") + "\n\n" + text;
+    var channel = document.getElementById("id_channel");
+    var wanted = accepted.getAttribute("data-suggestion-channel");
+    if (channel && wanted && channel.querySelector("option[value='" + wanted + "']")) { channel.value = wanted; }
+    var internal = document.getElementById("id_internal");
+    if (internal && internal.checked) {
+      internal.checked = false;
+      internal.dispatchEvent(new Event("change", { bubbles: true }));
+    }
+    var macro = document.getElementById("id_macro");
+    if (macro) { macro.value = ""; }
+    var hint = accepted.querySelector("[data-no-composer]");
+    if (hint) { hint.hidden = true; }
+    body.focus();
+    body.dispatchEvent(new Event("input", { bubbles: true }));
+    var region = document.getElementById("live-status");
+    if (region) { region.textContent = "Suggested reply inserted into the composer."; }
+  }
+
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var target = event.detail && event.detail.target;
+    var panel = document.getElementById("suggestions");
+    if (!panel || !target || (target !== panel && target.id !== "suggestions" && !target.contains(panel))) { return; }
+    useAcceptedReply(panel);
+  });
+})();
+// end suggestions

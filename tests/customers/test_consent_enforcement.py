@@ -1,0 +1,173 @@
+"""Consent is enforced in one place (customers/consent.py) and asked at every use.
+
+Property tests: for any sequence of decisions, the state is the latest decision else the
+purpose's default, and no blocked use happens — no event stored, no purpose-bound reply sent,
+no survey sent, no suggestion allowed.
+"""
+
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from customers import consent
+from customers.models import Channel, ConsentPurpose, Customer, Event
+from customers.services import EventInput, consent_record, events_record
+from tests.factories import ContactPointFactory, CustomerFactory, TicketFactory, UserFactory
+from tickets.csat import csat_survey_send
+from tickets.models import Message, Ticket
+from tickets.services import ticket_reply
+
+pytestmark = pytest.mark.django_db
+
+PURPOSES = ["personalization", "marketing", "behavioral_tracking", "surveys"]
+SOURCES = ["customer", "agent", "admin", "api", "import"]
+PROPERTY = settings(
+    max_examples=40, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+
+decisions = st.lists(
+    st.tuples(
+        st.sampled_from(PURPOSES), st.booleans(), st.integers(min_value=0, max_value=5), st.sampled_from(SOURCES)
+    ),
+    max_size=12,
+)
+defaults = st.fixed_dictionaries({code: st.booleans() for code in PURPOSES})
+
+
+def _given_state(customer: Customer, history, default_for) -> dict[str, bool]:
+    """Record ``history`` (purpose, granted, days ago, source) and return what the state must be."""
+    ConsentPurpose.objects.filter(code__in=PURPOSES).update(default_granted=False)
+    for code, granted in default_for.items():
+        ConsentPurpose.objects.filter(code=code).update(default_granted=granted)
+    now = timezone.now()
+    latest: dict[str, tuple[int, int, bool]] = {}
+    for index, (code, granted, days_ago, source) in enumerate(history):
+        consent_record(
+            customer=customer,
+            purpose=code,
+            granted=granted,
+            source=source,
+            recorded_at=now - timedelta(days=days_ago),
+        )
+        # The latest by time wins; between equal times, the one recorded last.
+        key = (-days_ago, index, granted)
+        if code not in latest or key[:2] > latest[code][:2]:
+            latest[code] = key
+    return {code: latest[code][2] if code in latest else default_for[code] for code in PURPOSES}
+
+
+@PROPERTY
+@given(history=decisions, default_for=defaults)
+def test_the_state_is_the_latest_decision_else_the_default(history, default_for):
+    customer = CustomerFactory()
+    expected = _given_state(customer, history, default_for)
+
+    assert {code: consent.allows(customer, code) for code in PURPOSES} == expected
+    assert consent.allowed_purposes(customer) == frozenset(code for code, on in expected.items() if on)
+    states = consent.consent_states(customer)
+    assert all(states[code].is_default == (code not in {h[0] for h in history}) for code in PURPOSES)
+
+
+@PROPERTY
+@given(history=decisions, default_for=defaults, required=st.lists(st.sampled_from(PURPOSES), max_size=4))
+def test_purposes_missing_names_exactly_what_is_not_granted(history, default_for, required):
+    customer = CustomerFactory()
+    expected = _given_state(customer, history, default_for)
+
+    missing = consent.purposes_missing(customer, required)
+
+    assert missing == [code for code in dict.fromkeys(required) if not expected[code]]
+    for code in PURPOSES:
+        assert (consent.blocked_reason(customer, code) == "") == expected[code]
+
+
+@PROPERTY
+@given(history=decisions, default_for=defaults, batch=st.integers(min_value=1, max_value=5))
+def test_no_event_is_stored_without_tracking_consent(history, default_for, batch):
+    customer = CustomerFactory()
+    expected = _given_state(customer, history, default_for)
+    events = [
+        EventInput(customer=customer, kind="page_view", occurred_at=timezone.now(), payload={"n": n})
+        for n in range(batch)
+    ]
+
+    result = events_record(events=events)
+
+    stored = Event.objects.filter(customer=customer).count()
+    if expected["behavioral_tracking"]:
+        assert (result.accepted, result.dropped, stored) == (batch, 0, batch)
+    else:
+        assert (result.accepted, result.dropped, stored) == (0, batch, 0)
+
+
+@PROPERTY
+@given(history=decisions, default_for=defaults, purpose=st.sampled_from(PURPOSES))
+def test_no_purpose_bound_reply_is_sent_without_that_purpose(history, default_for, purpose):
+    ticket = TicketFactory(channel=Channel.EMAIL)
+    ContactPointFactory(customer=ticket.customer, channel=Channel.EMAIL)
+    author = UserFactory(username="enforcement-agent")
+    expected = _given_state(ticket.customer, history, default_for)
+    before = Message.objects.filter(ticket=ticket).count()
+
+    if expected[purpose]:
+        ticket_reply(ticket=ticket, author=author, body="An offer for you", purpose=purpose)
+        assert Message.objects.filter(ticket=ticket).count() == before + 1
+    else:
+        with pytest.raises(ValidationError, match="has not agreed"):
+            ticket_reply(ticket=ticket, author=author, body="An offer for you", purpose=purpose)
+        assert Message.objects.filter(ticket=ticket).count() == before
+
+
+@PROPERTY
+@given(history=decisions, default_for=defaults)
+def test_no_survey_is_sent_without_surveys_consent(history, default_for):
+    ticket = TicketFactory(channel=Channel.EMAIL, status=Ticket.Status.SOLVED)
+    Ticket.objects.filter(pk=ticket.pk).update(solved_at=timezone.now() - timedelta(days=2))
+    ContactPointFactory(customer=ticket.customer, channel=Channel.EMAIL)
+    expected = _given_state(ticket.customer, history, default_for)
+
+    survey = csat_survey_send(ticket_id=ticket.pk)
+
+    assert (survey.sent_at is not None) == expected["surveys"]
+    sent = Message.objects.filter(ticket=ticket, direction=Message.Direction.OUTBOUND).exists()
+    assert sent == expected["surveys"]
+
+
+def test_an_agent_sees_why_marketing_is_blocked():
+    # given a customer who withdrew marketing in the preference centre on 3 May this year
+    customer = CustomerFactory()
+    withdrawn_at = timezone.now().replace(month=5, day=3, hour=12)
+    if withdrawn_at > timezone.now():
+        withdrawn_at = withdrawn_at.replace(year=withdrawn_at.year - 1)
+    consent_record(customer=customer, purpose="marketing", granted=False, source="customer", recorded_at=withdrawn_at)
+
+    reason = consent.blocked_reason(customer, "marketing")
+
+    year = "" if withdrawn_at.year == timezone.now().year else f" {withdrawn_at.year}"
+    assert reason == f"Offers and reminders not granted (withdrawn 3 May{year} via preference centre)"
+    assert consent.purposes_missing(customer, ["personalization", "marketing"]) == ["marketing"]
+
+
+def test_blocked_reasons_for_defaults_inactive_and_unknown_purposes():
+    customer = CustomerFactory()
+    assert consent.blocked_reason(customer, "marketing") == "Offers and reminders not granted (not granted by default)"
+    assert consent.blocked_reason(customer, "personalization") == ""
+    ConsentPurpose.objects.filter(code="surveys").update(active=False)
+    assert "inactive" in consent.blocked_reason(customer, "surveys")
+    assert consent.purposes_missing(customer, ["surveys"]) == ["surveys"]
+    assert "Unknown" in consent.blocked_reason(customer, "telepathy")
+
+
+def test_a_task_asks_again_when_it_runs():
+    # given a survey due for a customer who granted surveys when the ticket was solved
+    ticket = TicketFactory(channel=Channel.EMAIL, status=Ticket.Status.SOLVED)
+    Ticket.objects.filter(pk=ticket.pk).update(solved_at=timezone.now() - timedelta(days=2))
+    ContactPointFactory(customer=ticket.customer, channel=Channel.EMAIL)
+    # when they withdraw before the task runs
+    consent_record(customer=ticket.customer, purpose="surveys", granted=False, source="customer")
+    # then the task does not send it
+    assert csat_survey_send(ticket_id=ticket.pk).sent_at is None

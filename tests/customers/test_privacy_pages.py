@@ -1,0 +1,229 @@
+"""The admin's privacy pages: a customer's consent and ledger, recording a decision, legal hold,
+export and erasure forms, and the audit log with its filters and CSV export."""
+
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from customers.models import AuditEvent, Channel, ConsentRecord, Customer, Job
+from customers.services import audit_record, consent_record
+from tests.factories import ContactPointFactory, CustomerFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client(client, admin_user):
+    client.force_login(admin_user)
+    return client
+
+
+def _page(customer) -> str:
+    return reverse("privacy:customer", kwargs={"customer_id": customer.pk})
+
+
+class TestACustomersPrivacyPage:
+    def test_it_answers_what_they_agreed_to_when_and_on_which_wording(self, admin_client, admin_user):
+        customer = CustomerFactory(first_name="Maria")
+        consent_record(
+            customer=customer, purpose="marketing", granted=True, source="admin", actor=admin_user, note="letter"
+        )
+
+        response = admin_client.get(_page(customer))
+
+        page = response.content.decode()
+        assert response.status_code == 200
+        assert "Offers and reminders" in page and "version 1" in page
+        assert "We may send you offers" in page and "letter" in page and "Admin" in page
+        assert "/preferences/" in page
+        # viewing the page is itself audited
+        assert AuditEvent.objects.filter(action=AuditEvent.Action.PROFILE_VIEWED, customer=customer).exists()
+
+    def test_the_admin_records_a_decision_with_a_reason(self, admin_client, admin_user):
+        customer = CustomerFactory()
+        response = admin_client.post(
+            reverse("privacy:decision_record", kwargs={"customer_id": customer.pk}),
+            {
+                "decision-purpose": "surveys",
+                "decision-granted": "0",
+                "decision-note": "Asked by letter",
+                "decision-evidence": "letter 3 May",
+            },
+        )
+        assert response.status_code == 302
+        record = ConsentRecord.objects.get(customer=customer)
+        assert (record.source, record.actor, record.granted, record.note) == (
+            "admin",
+            admin_user,
+            False,
+            "Asked by letter",
+        )
+
+    def test_a_decision_without_a_reason_is_refused(self, admin_client):
+        customer = CustomerFactory()
+        response = admin_client.post(
+            reverse("privacy:decision_record", kwargs={"customer_id": customer.pk}),
+            {"decision-purpose": "surveys", "decision-granted": "0"},
+        )
+        assert response.status_code == 400
+        assert not ConsentRecord.objects.exists()
+
+    def test_legal_hold_is_placed_with_a_reason_and_blocks_the_erasure_form(self, admin_client):
+        customer = CustomerFactory()
+        url = reverse("privacy:legal_hold", kwargs={"customer_id": customer.pk})
+        assert admin_client.post(url, {"hold-hold": "1", "hold-reason": "Court order"}).status_code == 302
+        customer.refresh_from_db()
+        assert customer.legal_hold
+        assert "Erasure is blocked" in admin_client.get(_page(customer)).content.decode()
+        response = admin_client.post(
+            reverse("privacy:erase_start", kwargs={"customer_id": customer.pk}),
+            {"erase-reason": "Customer asked by letter", "erase-confirm": "ERASE"},
+        )
+        assert response.status_code == 400 and b"legal hold" in response.content
+
+    def test_erasure_needs_the_typed_confirmation(self, admin_client):
+        customer = CustomerFactory()
+        response = admin_client.post(
+            reverse("privacy:erase_start", kwargs={"customer_id": customer.pk}),
+            {"erase-reason": "Customer asked by letter", "erase-confirm": "yes"},
+        )
+        assert response.status_code == 400
+        assert not Job.objects.exists()
+
+    def test_the_admin_erases_from_the_page(self, admin_client, django_capture_on_commit_callbacks):
+        customer = CustomerFactory(first_name="Maria")
+        ContactPointFactory(customer=customer, channel=Channel.EMAIL, value="maria@example.com")
+        with django_capture_on_commit_callbacks(execute=True):
+            response = admin_client.post(
+                reverse("privacy:erase_start", kwargs={"customer_id": customer.pk}),
+                {"erase-reason": "Customer asked by letter", "erase-confirm": "erase"},
+            )
+        job = Job.objects.get(kind=Job.Kind.CUSTOMER_ERASE)
+        assert response["Location"] == reverse("privacy:job", kwargs={"job_id": job.pk})
+        page = admin_client.get(response["Location"]).content.decode()
+        assert "The customer was erased" in page and "self-approved" in page
+        assert Customer.objects.get(pk=customer.pk).erased
+
+    def test_the_admin_exports_from_the_page(self, admin_client, django_capture_on_commit_callbacks):
+        customer = CustomerFactory()
+        with django_capture_on_commit_callbacks(execute=True):
+            response = admin_client.post(
+                reverse("privacy:export_start", kwargs={"customer_id": customer.pk}), {"export-reason": "request"}
+            )
+        page = admin_client.get(response["Location"]).content.decode()
+        assert "Download the export" in page
+
+    def test_a_queued_job_page_polls_itself(self, admin_client, admin_user):
+        from customers.privacy.export import customer_export_start
+
+        job = customer_export_start(customer=CustomerFactory(), actor=admin_user)  # on_commit never fires here
+        page = admin_client.get(reverse("privacy:job", kwargs={"job_id": job.pk})).content.decode()
+        assert 'hx-trigger="every 2s"' in page
+
+    def test_admins_find_customers_by_email_or_public_id(self, admin_client):
+        customer = ContactPointFactory(channel=Channel.EMAIL, value="find.me@example.com").customer
+        for query in ("find.me@example.com", str(customer.public_id), str(customer.pk)):
+            page = admin_client.get(reverse("privacy:customers"), {"q": query}).content.decode()
+            assert _page(customer) in page, query
+
+
+class TestTheAuditLog:
+    @pytest.fixture
+    def entries(self, admin_user, agent):
+        maria, ben = CustomerFactory(first_name="Maria"), CustomerFactory(first_name="Ben")
+        ContactPointFactory(customer=maria, channel=Channel.EMAIL, value="maria@example.com")
+        viewed = audit_record(action=AuditEvent.Action.PROFILE_VIEWED, customer=maria, actor=agent)
+        AuditEvent.objects.filter(pk=viewed.pk).update(occurred_at=timezone.now() - timedelta(days=10))
+        audit_record(action=AuditEvent.Action.CONSENT_RECORDED, customer=maria, actor=admin_user, details={"p": "m"})
+        audit_record(action=AuditEvent.Action.CUSTOMER_MERGED, customer=ben, actor=admin_user)
+        audit_record(action=AuditEvent.Action.EXPORT_REQUESTED, customer=ben, actor_label="=cmd|evil")
+        return maria, ben
+
+    def test_every_entry_is_listed(self, admin_client, entries):
+        page = admin_client.get(reverse("privacy:audit")).content.decode()
+        for label in ("Profile viewed", "Consent recorded", "Customers merged", "Export requested"):
+            assert label in page
+
+    @pytest.mark.parametrize(
+        ("filters", "expected"),
+        [
+            ({"actor": "agent"}, ["profile_viewed"]),
+            ({"action": "customer_merged"}, ["customer_merged"]),
+            ({"customer": "maria@example.com"}, ["consent_recorded", "profile_viewed"]),
+            ({"date_from": (timezone.localdate() - timedelta(days=1)).isoformat(), "actor": "admin"}, None),
+            ({"date_to": (timezone.localdate() - timedelta(days=5)).isoformat()}, ["profile_viewed"]),
+        ],
+    )
+    def test_filters(self, admin_client, entries, filters, expected):
+        response = admin_client.get(reverse("privacy:audit"), filters)
+        actions = [event.action for event in response.context["page"]]
+        if expected is None:
+            assert set(actions) == {"consent_recorded", "customer_merged"}
+        else:
+            assert actions == expected
+
+    def test_the_csv_export_follows_the_filters_and_is_audited(self, admin_client, entries, admin_user):
+        response = admin_client.get(reverse("privacy:audit_export"), {"customer": str(entries[1].pk)})
+        rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+        assert rows[0] == ["occurred_at", "action", "actor", "customer_id", "customer_public_id", "details"]
+        assert [row[1] for row in rows[1:]] == ["export_requested", "customer_merged"]
+        # a cell a spreadsheet would run as a formula is defused
+        assert rows[1][2] == "'=cmd|evil"
+        exported = AuditEvent.objects.get(action=AuditEvent.Action.AUDIT_EXPORTED)
+        assert exported.actor == admin_user and exported.details["filters"] == {"customer": str(entries[1].pk)}
+
+    def test_a_bad_date_range_is_refused(self, admin_client, entries):
+        response = admin_client.get(reverse("privacy:audit"), {"date_from": "2024-05-03", "date_to": "2024-05-01"})
+        assert response.status_code == 400
+
+    def test_the_log_is_paginated(self, admin_client, admin_user):
+        AuditEvent.objects.bulk_create(
+            [AuditEvent(action=AuditEvent.Action.PROFILE_VIEWED, actor_label="bulk") for _ in range(120)]
+        )
+        response = admin_client.get(reverse("privacy:audit"), {"actor": "bulk", "page": 3})
+        assert len(response.context["page"]) == 20
+        assert "Page 3 of 3" in response.content.decode()
+
+
+@pytest.mark.parametrize("role", ["agent", "lead"])
+def test_agents_and_leads_cannot_reach_the_admin_pages(request, client, role):
+    client.force_login(request.getfixturevalue(role))
+    customer = CustomerFactory()
+    for name, kwargs in [
+        ("privacy:index", {}),
+        ("privacy:purposes", {}),
+        ("privacy:customers", {}),
+        ("privacy:customer", {"customer_id": customer.pk}),
+        ("privacy:imports", {}),
+        ("privacy:retention", {}),
+        ("privacy:audit", {}),
+        ("privacy:audit_export", {}),
+    ]:
+        assert client.get(reverse(name, kwargs=kwargs)).status_code == 403, name
+    # and the navigation does not offer them
+    assert 'href="/privacy/"' not in client.get(reverse("tickets:inbox")).content.decode()
+
+
+def test_admins_see_privacy_in_the_navigation(admin_client):
+    assert 'href="/privacy/"' in admin_client.get(reverse("privacy:index")).content.decode()
+
+
+def test_the_pages_read_in_a_bounded_number_of_queries(admin_client, admin_user, django_assert_max_num_queries):
+    # given a customer with a long ledger and many audit rows
+    customer = CustomerFactory()
+    for n in range(40):
+        consent_record(
+            customer=customer, purpose="marketing", granted=bool(n % 2), source="admin", actor=admin_user, note=f"{n}"
+        )
+
+    # then their page and the audit log cost the same few queries however long the history
+    with django_assert_max_num_queries(25):
+        assert admin_client.get(_page(customer)).status_code == 200
+    with django_assert_max_num_queries(15):
+        assert admin_client.get(reverse("privacy:audit")).status_code == 200
+    with django_assert_max_num_queries(15):
+        assert admin_client.get(reverse("privacy:purposes")).status_code == 200

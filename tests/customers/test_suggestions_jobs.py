@@ -1,0 +1,193 @@
+"""The scheduled jobs behind the suggestions: churn risk, "bought together", VIP threshold."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.core.cache import cache
+from django.utils import timezone
+
+from customers.models import Customer, Order, ProductAffinity
+from customers.suggestions import tasks
+from customers.suggestions.jobs import (
+    ChurnFeatures,
+    churn_refresh,
+    churn_refresh_all,
+    churn_score,
+    product_affinity_refresh,
+    vip_threshold,
+    vip_threshold_compute,
+)
+from tests.customers.test_suggestions_rules import NOW
+from tests.factories import (
+    CSATSurveyFactory,
+    CustomerFactory,
+    OrderFactory,
+    OrderLineFactory,
+    ProductFactory,
+    RefundFactory,
+    TicketFactory,
+)
+
+
+class TestChurnScore:
+    def test_a_regular_customer_with_nothing_wrong_is_low_risk(self):
+        features = ChurnFeatures(
+            orders=6,
+            first_order_at=NOW - timedelta(days=300),
+            last_order_at=NOW - timedelta(days=20),
+            orders_recent=3,
+            orders_before=3,
+            spend_recent=Decimal("150"),
+            spend_before=Decimal("140"),
+            last_csat=5,
+        )
+
+        assert churn_score(features, now=NOW) == (0.05, {})
+
+    def test_every_factor_is_explained_in_plain_words(self):
+        features = ChurnFeatures(
+            orders=8,
+            first_order_at=NOW - timedelta(days=400),
+            last_order_at=NOW - timedelta(days=120),
+            orders_recent=1,
+            orders_before=5,
+            spend_recent=Decimal("40"),
+            spend_before=Decimal("310"),
+            refunds_recent=2,
+            contacts_30d=4,
+            last_csat=2,
+            last_csat_at=NOW - timedelta(days=11),
+        )
+
+        risk, factors = churn_score(features, now=NOW)
+
+        assert factors == {
+            "Recency": "Last order 120 days ago; they used to order about every 40 days",
+            "Frequency": "1 orders in the last 6 months, down from 5 in the 6 months before",
+            "Spend": "Spent 40.00 in the last 6 months, down from 310.00 in the 6 months before",
+            "Contact rate": "4 conversations in the last 30 days",
+            "Last CSAT": "Rated the last help 2/5 on 3 May",
+            "Refunds": "2 refunds or returns in the last 6 months",
+        }
+        assert 0.9 <= risk <= 0.99
+
+    def test_without_orders_there_is_no_risk(self):
+        assert churn_score(ChurnFeatures(contacts_30d=9, last_csat=1), now=NOW) == (None, {})
+
+    def test_a_single_old_order_reads_as_such(self):
+        risk, factors = churn_score(ChurnFeatures(orders=1, last_order_at=NOW - timedelta(days=200)), now=NOW)
+
+        assert factors == {"Recency": "Last order 200 days ago; it was their only order"} and risk > 0.2
+
+
+@pytest.mark.django_db
+class TestChurnJobs:
+    def test_refresh_saves_score_and_factors_from_orders_refunds_contacts_and_csat(self):
+        now = timezone.now()
+        customer = CustomerFactory()
+        for days in (400, 330, 300, 250, 200):
+            OrderFactory(customer=customer, placed_at=now - timedelta(days=days))
+        RefundFactory(order=OrderFactory(customer=customer, placed_at=now - timedelta(days=150)))
+        for days in (1, 5, 9):
+            TicketFactory(customer=customer, created_at=now - timedelta(days=days))
+        CSATSurveyFactory(ticket=TicketFactory(customer=customer), rating=1, answered_at=now - timedelta(days=2))
+
+        changed = churn_refresh(customer_ids=[customer.pk], now=now)
+
+        customer.refresh_from_db()
+        assert changed == 1 and customer.churn_risk >= 0.6
+        assert set(customer.churn_factors) >= {"Recency", "Contact rate", "Last CSAT", "Refunds"}
+        assert churn_refresh(customer_ids=[customer.pk], now=now) == 0  # idempotent
+
+    def test_refresh_all_covers_buyers_and_clears_those_with_no_orders_left(self):
+        buyer = CustomerFactory()
+        OrderFactory(customer=buyer, placed_at=timezone.now() - timedelta(days=300))
+        Customer.objects.filter(pk=buyer.pk).update(last_order_at=timezone.now() - timedelta(days=300))
+        stale = CustomerFactory(churn_risk=0.9, churn_factors={"x": "y"})
+        never = CustomerFactory()
+
+        assert churn_refresh_all(batch_size=1) == 2
+
+        buyer.refresh_from_db(), stale.refresh_from_db(), never.refresh_from_db()
+        assert buyer.churn_risk is not None and stale.churn_risk is None and stale.churn_factors == {}
+        assert never.churn_risk is None
+
+    def test_the_per_customer_task_runs_the_job(self):
+        customer = CustomerFactory()
+        OrderFactory(customer=customer, placed_at=timezone.now() - timedelta(days=365))
+
+        assert tasks.churn_refresh_for_customer.delay(customer.pk).get() == 1
+
+
+@pytest.mark.django_db
+class TestBoughtTogether:
+    def test_pairs_from_order_lines_with_confidence(self):
+        boots, socks, laces, hat = (ProductFactory(name=n) for n in ("Boots", "Socks", "Laces", "Hat"))
+        for n in range(4):
+            order = OrderFactory()
+            OrderLineFactory(order=order, product=boots, position=1)
+            if n < 3:
+                OrderLineFactory(order=order, product=socks, position=2)
+            if n < 1:
+                OrderLineFactory(order=order, product=laces, position=3)
+        cancelled = OrderFactory(status=Order.Status.CANCELLED)
+        OrderLineFactory(order=cancelled, product=boots, position=1)
+        OrderLineFactory(order=cancelled, product=hat, position=2)
+        old = OrderFactory(placed_at=timezone.now() - timedelta(days=800))
+        OrderLineFactory(order=old, product=boots, position=1)
+        OrderLineFactory(order=old, product=hat, position=2)
+
+        assert product_affinity_refresh() == 2  # boots->socks and socks->boots; laces and hat too rare
+
+        pair = ProductAffinity.objects.get(product=boots, other=socks)
+        assert (pair.together, pair.confidence) == (3, 0.75)
+        assert ProductAffinity.objects.get(product=socks, other=boots).confidence == 1.0
+        assert product_affinity_refresh() == 2 and ProductAffinity.objects.count() == 2  # idempotent
+
+    def test_the_task_wraps_the_job(self):
+        assert tasks.product_affinity_refresh.delay().get() == 0
+
+
+@pytest.mark.django_db
+class TestVipThreshold:
+    def test_the_top_five_percent_of_paying_customers(self):
+        for value in range(1, 41):
+            CustomerFactory(lifetime_value=Decimal(value * 10))
+        CustomerFactory(lifetime_value=0)
+        CustomerFactory(lifetime_value=Decimal("9999"), erased=True)
+
+        assert vip_threshold_compute() == Decimal("390")  # the top 2 of 40
+
+    def test_with_few_customers_the_best_one_is_the_top(self):
+        CustomerFactory(lifetime_value=Decimal("10")), CustomerFactory(lifetime_value=Decimal("20"))
+
+        assert vip_threshold_compute() == Decimal("20")
+
+    def test_nobody_has_spent_anything(self):
+        CustomerFactory(lifetime_value=0)
+
+        assert vip_threshold_compute() is None
+
+    def test_the_cache_holds_it_between_refreshes(self, django_assert_num_queries):
+        cache.clear()
+        CustomerFactory(lifetime_value=Decimal("10"))
+
+        assert tasks.vip_threshold_refresh.delay().get() == "10.00"
+        CustomerFactory(lifetime_value=Decimal("5000"))
+        with django_assert_num_queries(0):
+            assert vip_threshold() == Decimal("10")
+        cache.clear()
+        assert vip_threshold() == Decimal("5000")
+
+
+def test_the_beat_schedule_runs_the_jobs():
+    from django.conf import settings
+
+    scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert {
+        "customers.suggestions.tasks.churn_refresh_all",
+        "customers.suggestions.tasks.product_affinity_refresh",
+        "customers.suggestions.tasks.vip_threshold_refresh",
+    } <= scheduled
+    assert tasks.churn_refresh_all.name == "customers.suggestions.tasks.churn_refresh_all"

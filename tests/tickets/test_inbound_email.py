@@ -1,0 +1,362 @@
+"""Inbound email from real-shaped messages (tests/tickets/emails/): charsets, HTML-only mail,
+attachments, threading, quoted history, auto-replies, bounces, spam and broken encodings."""
+
+import io
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+from customers.models import Channel, ContactPoint
+from tests.factories import ContactPointFactory, CustomerFactory, TicketFactory
+from tickets.channels.inbound_email import EmailTooLarge, email_ingest, email_parse, mbox_split, quoted_history_trim
+from tickets.models import Attachment, Message, QuarantinedEmail, Ticket
+
+pytestmark = pytest.mark.django_db
+
+EMAILS = Path(__file__).parent / "emails"
+
+
+def _raw(name: str, **replace: str) -> bytes:
+    data = (EMAILS / name).read_bytes()
+    for key, value in replace.items():
+        data = data.replace(key.encode(), value.encode())
+    return data
+
+
+def _ingest(name: str, **replace: str):
+    return email_ingest(raw=_raw(name, **replace))
+
+
+@pytest.fixture
+def maria_conversation():
+    """Maria wrote; an agent replied by email with Message-ID <desk-reply-1@desk.example.com>."""
+    first = _ingest("multipart_alternative.eml")
+    ticket = Ticket.objects.get(pk=first.ticket_id)
+    Message.objects.create(
+        ticket=ticket,
+        channel=Channel.EMAIL,
+        direction=Message.Direction.OUTBOUND,
+        body="Hi Maria, please return them with the enclosed label.",
+        external_id="<desk-reply-1@desk.example.com>",
+        delivery=Message.Delivery.SENT,
+    )
+    Ticket.objects.filter(pk=ticket.pk).update(status=Ticket.Status.PENDING)
+    return ticket
+
+
+class TestCharsets:
+    @pytest.mark.parametrize(
+        ("name", "sender", "subject", "snippet", "first_name"),
+        [
+            ("plain_utf8.eml", "jose.nunez@example.org", "¿Dónde está mi pedido? 📦", "todavía no ha llegado", "José"),
+            (
+                "latin1_quoted_printable.eml",
+                "juergen@beispiel.de",
+                "Rücksendung für Bestellung 2201",
+                "die Größe der Schuhe",
+                "Jürgen",
+            ),
+            ("shift_jis.eml", "taro.yamada@example.jp", "注文の配送について", "注文番号3305の商品", "山田太郎"),
+        ],
+    )
+    def test_a_message_in_any_charset_opens_a_ticket_with_decoded_text(
+        self, name, sender, subject, snippet, first_name
+    ):
+        result = _ingest(name)
+
+        assert result.status == "stored"
+        message = Message.objects.select_related("ticket__customer").get(pk=result.message_pk)
+        assert message.sender == sender and message.ticket.subject == subject
+        assert snippet in message.body
+        assert message.ticket.customer.first_name == first_name
+        assert ContactPoint.objects.get(channel="email", value=sender).customer == message.ticket.customer
+
+    def test_the_message_id_is_stored_on_the_message(self):
+        result = _ingest("plain_utf8.eml")
+
+        assert Message.objects.get(pk=result.message_pk).external_id == "<CAF7x1+plain-utf8@mail.example.org>"
+
+    def test_broken_encodings_never_crash_and_keep_what_can_be_read(self):
+        result = _ingest("broken_encoding.eml")
+
+        message = Message.objects.select_related("ticket__customer").get(pk=result.message_pk)
+        assert result.status == "stored"
+        assert message.ticket.customer.first_name == "Björn"
+        assert "Jag best" in message.body and "jacka" in message.body
+        assert "åäö" in message.body  # the part in an unknown charset, read as Latin-1
+        assert message.attachments.count() == 1
+
+    def test_windows_1252_punctuation_is_decoded(self, maria_conversation):
+        result = _ingest("outlook_reply.eml")
+
+        assert "Got it \u2013 thanks for the quick \u201cyes\u201d." in Message.objects.get(pk=result.message_pk).body
+
+    def test_a_message_without_message_id_gets_a_stable_one(self):
+        first = _ingest("no_message_id.eml")
+        again = _ingest("no_message_id.eml")
+
+        assert first.message_id.endswith("@desk.invalid>")
+        assert (again.status, again.message_pk) == ("duplicate", first.message_pk)
+
+
+class TestBodies:
+    def test_multipart_alternative_keeps_text_and_sanitised_html(self):
+        message = Message.objects.get(pk=_ingest("multipart_alternative.eml").message_pk)
+
+        assert message.body.startswith("Hi, I ordered boots in size 39")
+        assert "<b>size 39</b>" in message.body_html and "<style>" not in message.body_html
+
+    def test_html_only_mail_is_sanitised_and_flattened(self):
+        message = Message.objects.get(pk=_ingest("html_only.eml").message_pk)
+
+        for forbidden in ("<script", "onload", "onclick", "javascript:", "<iframe", "pixel.example.net", "style="):
+            assert forbidden not in message.body_html
+        assert 'href="https://track.example.net/123"' in message.body_html
+        assert 'The tracking link here says "delivered" but nothing arrived.' in message.body
+        assert "Order: 5521" in message.body and "<" not in message.body
+
+
+class TestAttachments:
+    def test_attachments_are_stored_with_safe_names(self):
+        message = Message.objects.get(pk=_ingest("attachments.eml").message_pk)
+
+        stored = {a.filename: a for a in message.attachments.all()}
+        assert set(stored) == {"facture_été.pdf", "colis.png", "passwd.html"}
+        assert stored["facture_été.pdf"].file.read().startswith(b"%PDF")
+        assert stored["colis.png"].content_type == "image/png" and stored["colis.png"].size == 70
+
+    def test_downloads_are_attachments_never_rendered(self, agent_client):
+        message = Message.objects.get(pk=_ingest("attachments.eml").message_pk)
+        html_file = message.attachments.get(filename="passwd.html")
+
+        response = agent_client.get(reverse("attachment_download", args=[html_file.pk]))
+
+        assert response.status_code == 200
+        assert response["Content-Disposition"].startswith("attachment;")
+        assert response["Content-Type"] == "application/octet-stream"
+        assert response["X-Content-Type-Options"] == "nosniff"
+        assert "sandbox" in response["Content-Security-Policy"]
+
+    def test_a_pdf_keeps_its_type_but_still_downloads(self, agent_client):
+        message = Message.objects.get(pk=_ingest("attachments.eml").message_pk)
+        pdf = message.attachments.get(content_type="application/pdf")
+
+        response = agent_client.get(reverse("attachment_download", args=[pdf.pk]))
+
+        assert response["Content-Type"] == "application/pdf"
+        assert "attachment" in response["Content-Disposition"] and "facture" in response["Content-Disposition"]
+
+    def test_only_desk_users_who_read_tickets_may_download(self, client, nobody):
+        attachment = (
+            Attachment.objects.first()
+            or Message.objects.get(pk=_ingest("attachments.eml").message_pk).attachments.first()
+        )
+        url = reverse("attachment_download", args=[attachment.pk])
+
+        anonymous = client.get(url)
+        client.force_login(nobody)
+        forbidden = client.get(url)
+
+        assert anonymous.status_code == 302 and "login" in anonymous["Location"]
+        assert forbidden.status_code == 403
+
+    def test_an_oversized_attachment_is_skipped_not_fatal(self, settings):
+        settings.DESK_ATTACHMENT_MAX_BYTES = 50
+
+        message = Message.objects.get(pk=_ingest("attachments.eml").message_pk)
+
+        assert set(message.attachments.values_list("filename", flat=True)) == {"facture_été.pdf"}
+
+
+class TestThreading:
+    def test_a_reply_threads_by_in_reply_to_and_reopens_the_ticket(self, maria_conversation):
+        result = _ingest("reply_thread.eml")
+
+        assert result.ticket_id == maria_conversation.pk
+        assert Ticket.objects.get(pk=maria_conversation.pk).status == Ticket.Status.OPEN
+
+    def test_the_quoted_history_is_trimmed_for_display_but_kept_in_full(self, maria_conversation):
+        message = Message.objects.get(pk=_ingest("reply_thread.eml").message_pk)
+
+        assert message.body_display == "Thanks! I have sent them back today."
+        assert "please return them" in message.body
+
+    def test_outlook_original_message_blocks_are_trimmed(self, maria_conversation):
+        message = Message.objects.get(pk=_ingest("outlook_reply.eml").message_pk)
+
+        assert message.ticket_id == maria_conversation.pk
+        assert message.body_display == "Got it \u2013 thanks for the quick \u201cyes\u201d."
+
+    def test_a_ticket_reference_in_the_subject_threads(self, maria_conversation):
+        Ticket.objects.filter(pk=maria_conversation.pk).update(last_message_at="2020-01-01T00:00:00Z")
+
+        result = _ingest("reply_subject_ref.eml", TICKET=str(maria_conversation.pk))
+
+        message = Message.objects.get(pk=result.message_pk)
+        assert result.ticket_id == maria_conversation.pk
+        assert message.body_display == "One more thing: the label did not print."
+
+    def test_a_ticket_reference_from_a_stranger_does_not_join_their_ticket(self):
+        customer = CustomerFactory()
+        ContactPointFactory(customer=customer, value="owner@example.com")
+        theirs = TicketFactory(customer=customer)
+
+        result = _ingest("reply_subject_ref.eml", TICKET=str(theirs.pk))
+
+        assert result.ticket_id != theirs.pk
+
+    def test_the_same_mail_twice_is_stored_once(self):
+        first = _ingest("plain_utf8.eml")
+        again = _ingest("plain_utf8.eml")
+
+        assert again.status == "duplicate" and again.message_pk == first.message_pk
+        assert Message.objects.count() == 1
+
+
+class TestNoLoops:
+    def test_an_auto_reply_to_our_mail_is_a_note_and_does_not_reopen(self, maria_conversation):
+        result = _ingest("auto_reply.eml")
+
+        note = Message.objects.get(pk=result.message_pk)
+        assert result.status == "noted" and note.direction == Message.Direction.NOTE
+        assert note.ticket_id == maria_conversation.pk
+        assert Ticket.objects.get(pk=maria_conversation.pk).status == Ticket.Status.PENDING
+
+    def test_an_unthreaded_auto_reply_opens_nothing(self):
+        result = _ingest("auto_reply_unthreaded.eml")
+
+        assert (result.status, result.reason) == ("quarantined", "auto_reply")
+        assert not Ticket.objects.exists()
+
+    def test_a_bounce_marks_our_message_failed_and_notes_it(self, maria_conversation):
+        result = _ingest("bounce.eml")
+
+        assert (result.status, result.ticket_id) == ("noted", maria_conversation.pk)
+        bounced = Message.objects.get(external_id="<desk-reply-1@desk.example.com>")
+        assert bounced.delivery == Message.Delivery.FAILED and "Bounced" in bounced.delivery_error
+        assert Ticket.objects.get(pk=maria_conversation.pk).status == Ticket.Status.PENDING
+
+    def test_a_bounce_about_nothing_we_know_is_quarantined(self):
+        result = _ingest("bounce.eml")
+
+        assert (result.status, result.reason) == ("quarantined", "bounce")
+        assert not Ticket.objects.exists()
+
+
+class TestSpam:
+    def test_spam_flagged_upstream_stays_out_of_the_inbox(self):
+        result = _ingest("spam.eml")
+
+        assert (result.status, result.reason) == ("quarantined", "spam")
+        assert not Ticket.objects.exists() and not ContactPoint.objects.exists()
+        held = QuarantinedEmail.objects.get()
+        assert held.subject == "You have WON €1,000,000!"
+        assert held.raw.read() == _raw("spam.eml")
+
+    def test_replayed_spam_is_not_held_twice(self):
+        _ingest("spam.eml")
+
+        assert _ingest("spam.eml").status == "duplicate"
+        assert QuarantinedEmail.objects.count() == 1
+
+
+class TestQuotedHistory:
+    @pytest.mark.parametrize(
+        ("text", "expected"),
+        [
+            ("Yes please.\n\nOn Mon, 1 Jan 2026, Desk <d@x> wrote:\n> old", "Yes please."),
+            ("Oui.\n\nLe lun. 1 janv. 2026 à 10:00, Desk <d@x> a écrit :\n> vieux", "Oui."),
+            ("Sí.\n\nEl lun, 1 ene 2026 a las 10:00, Desk <d@x> escribió:\n> viejo", "Sí."),
+            ("Ja.\n\nAm Mo., 1. Jan. 2026 um 10:00 Uhr schrieb Desk <d@x>:\n> alt", "Ja."),
+            ("Thanks\n\nOn Mon, 1 Jan 2026 at 10:00, Desk Support\n<d@x> wrote:\n> old", "Thanks"),
+            ("> you said\nI answer inline\n> and more\nagain", "> you said\nI answer inline\n> and more\nagain"),
+            ("> only a quote", "> only a quote"),
+        ],
+    )
+    def test_trims_attribution_and_trailing_quotes(self, text, expected):
+        assert quoted_history_trim(text) == expected
+
+
+class TestCommand:
+    def test_ingest_email_reads_files_and_mbox_with_several_messages(self, capsys):
+        call_command("ingest_email", str(EMAILS / "two_messages.mbox"), str(EMAILS / "plain_utf8.eml"))
+
+        out = capsys.readouterr().out
+        assert out.count("stored") == 3
+        first = Message.objects.get(external_id="<mbox-1@example.com>")
+        assert "From the archive: this line was escaped." in first.body
+
+    def test_ingest_email_reads_stdin(self, monkeypatch, capsys):
+        monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"From x@y Mon Nov 16\n" + _raw("spam.eml"))))
+
+        call_command("ingest_email")
+
+        assert "quarantined" in capsys.readouterr().out
+
+    def test_an_oversized_message_exits_with_dataerr(self, settings, tmp_path):
+        settings.DESK_EMAIL_MAX_BYTES = 100
+        path = tmp_path / "big.eml"
+        path.write_bytes(_raw("plain_utf8.eml"))
+
+        with pytest.raises(SystemExit) as exit_info:
+            call_command("ingest_email", str(path))
+
+        assert exit_info.value.code == 65
+        with pytest.raises(EmailTooLarge):
+            email_ingest(raw=_raw("plain_utf8.eml"))
+
+    def test_mbox_split_leaves_a_plain_message_whole(self):
+        assert mbox_split(b"Subject: x\n\nFrom here on, text.\n") == [b"Subject: x\n\nFrom here on, text.\n"]
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in EMAILS.glob("*.eml")))
+def test_every_fixture_parses_without_error(name):
+    parsed = email_parse(_raw(name, TICKET="1"))
+
+    assert parsed.message_id.startswith("<") and not parsed.unreadable
+
+
+class TestRelease:
+    def test_an_admin_releases_wrongly_held_spam_into_the_inbox(self):
+        from tickets.channels.inbound_email import email_release
+
+        _ingest("spam.eml")
+        held = QuarantinedEmail.objects.get()
+
+        result = email_release(item=held)
+
+        assert result.status == "stored"
+        assert Ticket.objects.get().subject == "You have WON €1,000,000!"
+        held.refresh_from_db()
+        assert held.released_at is not None
+        assert email_release(item=held) is None
+
+    def test_the_admin_release_action(self, admin_user, client):
+        _ingest("auto_reply_unthreaded.eml")
+        client.force_login(admin_user)
+        held = QuarantinedEmail.objects.get()
+
+        client.post(
+            reverse("admin:tickets_quarantinedemail_changelist"),
+            {"action": "release", "_selected_action": [held.pk]},
+        )
+
+        assert Ticket.objects.count() == 1
+
+
+class TestAdminKeys:
+    def test_an_admin_creates_a_key_and_sees_it_once(self, admin_user, client):
+        from supportdesk.models import ApiKey
+
+        admin_user.is_superuser = True
+        admin_user.save()
+        client.force_login(admin_user)
+
+        response = client.post(reverse("admin:supportdesk_apikey_add"), {"name": "Shop", "scope": "write"}, follow=True)
+
+        key = ApiKey.objects.get()
+        shown = [str(m) for m in response.context["messages"]]
+        raw = shown[0].split("The new key is ")[1].split(" ")[0]
+        assert ApiKey.hash(raw) == key.hashed and key.created_by == admin_user

@@ -1,0 +1,86 @@
+"""How figures read on the page, in charts and in chart descriptions."""
+
+from dataclasses import dataclass
+
+DASH = "—"
+
+
+def percent(value: float | None) -> str:
+    """66.666 -> '66.7 %'; no data -> a dash."""
+    return DASH if value is None else f"{value:.1f} %"
+
+
+def duration(seconds: float | None) -> str:
+    """Seconds as '45 s', '12 min', '3 h 05 min' or '2 d 4 h'; no data -> a dash."""
+    if seconds is None:
+        return DASH
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes = seconds // 60
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h {minutes:02d} min"
+    days, hours = divmod(hours, 24)
+    return f"{days} d {hours} h"
+
+
+def count(value: float | None) -> str:
+    return DASH if value is None else f"{value:,.0f}"
+
+
+def change(current: float | None, previous: float | None, unit: str = "") -> str:
+    """The move from the previous period with its sign ('+3.5 pts', '-2' with a minus sign), or a dash."""
+    if current is None or previous is None:
+        return DASH
+    difference = current - previous
+    if abs(difference) < 0.05:
+        return "±0"
+    sign = "+" if difference > 0 else "\u2212"
+    magnitude = f"{abs(difference):.1f}" if isinstance(difference, float) else f"{abs(difference)}"
+    return f"{sign}{magnitude}{unit}"
+
+
+@dataclass(frozen=True)
+class SummaryLine:
+    """One headline figure: its label, the tickets behind it, and how it reads now and before."""
+
+    label: str
+    metric: str
+    current: str
+    previous: str
+    change: str
+
+
+# (label, Measures attribute, kind, drill-down metric)
+SUMMARY = [
+    ("CSAT (answers rated 4 or 5)", "csat_percent", "percent", "csat_answers"),
+    ("CSAT answers", "csat_answers", "count", "csat_answers"),
+    ("Low ratings", "csat_low", "count", "csat_low"),
+    ("Survey response rate", "response_rate", "percent", "csat_sent"),
+    ("Tickets created", "created", "count", "created"),
+    ("Tickets solved", "solved", "count", "solved"),
+    ("First-response time, median", "first_response_p50", "duration", "responded"),
+    ("First-response time, 90th percentile", "first_response_p90", "duration", "responded"),
+    ("Resolution time, median", "resolution_p50", "duration", "solved"),
+    ("Resolution time, 90th percentile", "resolution_p90", "duration", "solved"),
+    ("SLA first response met", "sla_first_response_percent", "percent", "sla_first_response_missed"),
+    ("SLA resolution met", "sla_resolution_percent", "percent", "sla_resolution_missed"),
+]
+FORMATTERS = {"percent": percent, "count": count, "duration": duration}
+
+
+def summary_lines(current, previous) -> list[SummaryLine]:
+    """The headline figures of two ``Measures`` (this period, the previous one)."""
+    lines = []
+    for label, name, kind, metric in SUMMARY:
+        now, before = getattr(current, name), getattr(previous, name)
+        formatter = FORMATTERS[kind]
+        if kind == "duration":
+            moved = change(now / 60 if now is not None else None, before / 60 if before is not None else None, " min")
+        else:
+            moved = change(now, before, " pts" if kind == "percent" else "")
+        lines.append(SummaryLine(label, metric, formatter(now), formatter(before), moved))
+    return lines

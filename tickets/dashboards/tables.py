@@ -1,0 +1,139 @@
+"""The breakdown tables as rows of ready cells (text and the drill-down link behind each figure),
+built once in Python so the page renders a few hundred links without template work per link."""
+
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+from django.urls import reverse
+
+from . import formats
+from .selectors import TOTAL, Report, Row
+
+
+class Links:
+    """Builds the page's URLs: drill-downs, this view with a change, CSV exports.
+
+    A page carries a few hundred drill-down links, so the common part of each is encoded once."""
+
+    def __init__(
+        self, *, base_query: dict[str, str], previous_query: dict[str, str], page_query: dict[str, str], group_by: str
+    ) -> None:
+        self.page_query, self.group_by = page_query, group_by
+        self._tickets = reverse("dashboards:tickets") + "?"
+        self._prefix = {
+            (previous, keyed): urlencode(
+                {k: v for k, v in (previous_query if previous else base_query).items() if not (keyed and k == group_by)}
+            )
+            for previous in (False, True)
+            for keyed in (False, True)
+        }
+
+    def drill(self, metric: str = "", key: str | None = None, *, previous: bool = False, **extra: str) -> str:
+        keyed = key is not None and key != TOTAL
+        params = {self.group_by: key or "none"} if keyed else {}
+        params.update({name: value for name, value in extra.items() if value})
+        if metric:
+            params["metric"] = metric
+        prefix = self._prefix[(previous, keyed)]
+        return self._tickets + "&".join(part for part in (prefix, urlencode(params)) if part)
+
+    def view(self, **overrides: str) -> str:
+        return reverse("dashboards:index") + "?" + urlencode({**self.page_query, **overrides})
+
+    def export(self, table: str) -> str:
+        return reverse("dashboards:export") + "?" + urlencode({**self.page_query, "table": table})
+
+
+@dataclass(frozen=True)
+class Cell:
+    text: str
+    url: str = ""
+    note: str = ""
+    note_url: str = ""
+
+
+@dataclass(frozen=True)
+class TableRow:
+    label: str
+    cells: list[Cell] = field(default_factory=list)
+    url: str = ""  # the row's own view (one agent's figures), if any
+    total: bool = False
+
+
+SATISFACTION_HEADINGS = ["CSAT", "Previous", "Answers", "Rated 4-5", "Low", "Surveys sent", "Response rate"]
+SERVICE_HEADINGS = [
+    "Created",
+    "Solved",
+    "First response, median",
+    "90th pct.",
+    "Resolution, median",
+    "90th pct.",
+    "SLA first response",
+    "SLA resolution",
+]
+
+
+def _rows(report: Report) -> list[Row]:
+    return [*report.rows, report.total]
+
+
+def satisfaction_rows(report: Report, links: Links, *, focusable: bool) -> list[TableRow]:
+    out = []
+    for row in _rows(report):
+        key, m, p = row.key, row.current, row.previous
+        answers = links.drill("csat_answers", key)
+        out.append(
+            TableRow(
+                label="All" if key == TOTAL else row.label,
+                url=links.view(agent=key) if focusable and key not in (TOTAL, "") else "",
+                total=key == TOTAL,
+                cells=[
+                    Cell(formats.percent(m.csat_percent), answers),
+                    Cell(
+                        formats.percent(p.csat_percent),
+                        links.drill("csat_answers", key, previous=True),
+                        note=formats.change(m.csat_percent, p.csat_percent, " pts"),
+                    ),
+                    Cell(str(m.csat_answers), answers),
+                    Cell(str(m.csat_positive), links.drill("csat_positive", key)),
+                    Cell(str(m.csat_low), links.drill("csat_low", key)),
+                    Cell(str(m.surveys_sent), links.drill("csat_sent", key)),
+                    Cell(formats.percent(m.response_rate), links.drill("csat_responded", key)),
+                ],
+            )
+        )
+    return out
+
+
+def service_rows(report: Report, links: Links) -> list[TableRow]:
+    out = []
+    for row in _rows(report):
+        key, m, p = row.key, row.current, row.previous
+        responded, solved = links.drill("responded", key), links.drill("solved", key)
+        out.append(
+            TableRow(
+                label="All" if key == TOTAL else row.label,
+                total=key == TOTAL,
+                cells=[
+                    Cell(str(m.created), links.drill("created", key), note=f"was {p.created}"),
+                    Cell(str(m.solved), solved),
+                    Cell(formats.duration(m.first_response_p50), responded),
+                    Cell(formats.duration(m.first_response_p90), responded),
+                    Cell(formats.duration(m.resolution_p50), solved),
+                    Cell(formats.duration(m.resolution_p90), solved),
+                    Cell(
+                        formats.percent(m.sla_first_response_percent),
+                        links.drill("sla_first_response_met", key),
+                        note=f"{m.sla_first_response_missed} missed",
+                        note_url=links.drill("sla_first_response_missed", key),
+                    ),
+                    Cell(
+                        formats.percent(m.sla_resolution_percent),
+                        links.drill("sla_resolution_met", key),
+                        note=f"{m.sla_resolution_missed} missed",
+                        note_url=links.drill("sla_resolution_missed", key),
+                    ),
+                ],
+            )
+        )
+    return out

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from . import views
+
+app_name = "dashboards"
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("tickets/", views.tickets, name="tickets"),
+    path("export.csv", views.export, name="export"),
+]

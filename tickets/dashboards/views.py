@@ -1,0 +1,128 @@
+"""Dashboard pages: figures, the tickets behind a figure, CSV exports. Thin: parse the query,
+call the selectors, render.
+
+Agents (``tickets.view_ticket``) see their own figures; team leads and admins
+(``tickets.view_dashboards``) see the whole desk.
+"""
+
+from urllib.parse import urlencode
+
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+
+from customers.models import Channel, SuggestionFeedback
+from supportdesk.access import permission_required
+
+from . import charts, exports, formats, selectors, snapshots, tables
+from .filters import DashboardQuery, dashboard_query
+from .periods import PRESETS
+
+DRILL_PAGE_SIZE = 50
+
+
+def _own_agent_id(request: HttpRequest) -> int | None:
+    return None if request.user.has_perm("tickets.view_dashboards") else request.user.pk
+
+
+def _query(request: HttpRequest) -> tuple[DashboardQuery, dict[str, list[str]]]:
+    """The asked-for view, or the default one with the errors to show."""
+    own = _own_agent_id(request)
+    try:
+        return dashboard_query(request.GET, own_agent_id=own), {}
+    except ValidationError as exc:
+        return dashboard_query({}, own_agent_id=own), exc.message_dict
+
+
+@permission_required("tickets.view_ticket")
+def index(request: HttpRequest) -> HttpResponse:
+    query, errors = _query(request)
+    report = snapshots.report_snapshot(period=query.period, scope=query.scope, group_by=query.group_by)
+    links = tables.Links(
+        base_query={**query.period.query(), **query.scope.query()},
+        previous_query={**query.period.previous.query(), **query.scope.query()},
+        page_query=query.page_query(),
+        group_by=query.group_by,
+    )
+    focusable = query.group_by == "agent" and not query.own_only
+    context = {
+        "query": query,
+        "errors": errors,
+        "report": report,
+        "previous": query.period.previous,
+        "summary": formats.summary_lines(report.total.current, report.total.previous),
+        "charts": charts.report_charts(report),
+        "rules": selectors.acceptance_by_rule(period=query.period, scope=query.scope),
+        "low_ratings": selectors.low_ratings(period=query.period, scope=query.scope),
+        "teams": selectors.dashboard_teams(),
+        "channels": Channel.choices,
+        "presets": PRESETS,
+        "group_by": query.group_by,
+        "group_by_choices": [("agent", "Agent"), ("team", "Team"), ("channel", "Channel")],
+        "links": links,
+        "export_urls": {table: links.export(table) for table in exports.TABLES},
+        "satisfaction_headings": tables.SATISFACTION_HEADINGS,
+        "satisfaction_rows": tables.satisfaction_rows(report, links, focusable=focusable),
+        "service_headings": tables.SERVICE_HEADINGS,
+        "service_rows": tables.service_rows(report, links),
+    }
+    if query.scope.agent_id and not query.own_only:
+        everyone = {k: v for k, v in query.page_query().items() if k != "agent"}
+        context["everyone_url"] = reverse("dashboards:index") + "?" + urlencode(everyone)
+    return render(request, "tickets/dashboards/index.html", context, status=400 if errors else 200)
+
+
+@permission_required("tickets.view_ticket")
+def tickets(request: HttpRequest) -> HttpResponse:
+    """The tickets behind a figure (``metric``), or the suggestion verdicts behind an acceptance
+    figure (``rule`` and ``verdict``)."""
+    query, errors = _query(request)
+    metric = request.GET.get("metric", "")
+    rule, verdict = request.GET.get("rule", ""), request.GET.get("verdict", "")
+    context = {"query": query, "errors": errors, "metric": metric, "rule": rule, "verdict": verdict}
+    if rule:
+        if verdict not in SuggestionFeedback.Verdict.values:
+            errors["verdict"] = [f"Use one of {', '.join(SuggestionFeedback.Verdict.values)}."]
+            rows = SuggestionFeedback.objects.none()
+        else:
+            rows = selectors.drill_feedback(rule=rule, verdict=verdict, period=query.period, scope=query.scope)
+        context["title"] = f"Suggestions of rule {rule}: {verdict}"
+    elif metric in selectors.METRICS:
+        rows = selectors.drill_tickets(metric=metric, period=query.period, scope=query.scope, now=timezone.now())
+        context["title"] = selectors.METRICS[metric][2]
+    else:
+        errors["metric"] = [f"Unknown figure; use one of {', '.join(selectors.METRICS)}."]
+        rows, context["title"] = selectors.drill_tickets(metric="created", period=query.period).none(), "Tickets"
+    context["page"] = Paginator(rows, DRILL_PAGE_SIZE).get_page(request.GET.get("page"))
+    context["back_url"] = reverse("dashboards:index") + "?" + urlencode(query.page_query())
+    kept = request.GET.copy()
+    kept.pop("page", None)
+    context["page_extra"] = "&" + kept.urlencode() if kept else ""
+    return render(request, "tickets/dashboards/tickets.html", context, status=400 if errors else 200)
+
+
+@permission_required("tickets.view_ticket")
+def export(request: HttpRequest) -> HttpResponse:
+    """One dashboard table as CSV (``table``: summary, satisfaction, service, trend, rules,
+    low_ratings), for the same query as the page."""
+    table = request.GET.get("table", "summary")
+    try:
+        query = dashboard_query(request.GET, own_agent_id=_own_agent_id(request))
+        if table not in exports.TABLES:
+            raise ValidationError({"table": [f"Use one of {', '.join(exports.TABLES)}."]})
+    except ValidationError as exc:
+        lines = [f"{field}: {' '.join(messages)}" for field, messages in exc.message_dict.items()]
+        return HttpResponse("\n".join(lines), status=400, content_type="text/plain; charset=utf-8")
+    report = rules = low = None
+    if table in ("summary", "satisfaction", "service", "trend"):
+        report = snapshots.report_snapshot(period=query.period, scope=query.scope, group_by=query.group_by)
+    rules = selectors.acceptance_by_rule(period=query.period, scope=query.scope) if table == "rules" else []
+    low = selectors.low_ratings(period=query.period, scope=query.scope, limit=10_000) if table == "low_ratings" else []
+    body = exports.csv_text(exports.table_rows(table, report=report, rules=rules, low=low))
+    response = HttpResponse(body, content_type="text/csv; charset=utf-8")
+    name = f"{table}-{query.group_by}-{query.period.first_day}-{query.period.last_day}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
