@@ -208,13 +208,12 @@ def timeline_for_customer(
         if position is not None:
             rows = rows.filter(position.after(source.rank))
         # Models' default ordering must not leak into the union (SQLite refuses it there).
-        rows = rows.values(*COLUMNS).order_by()
-        if slice_each:
-            rows = rows.order_by("-tl_at", "-tl_obj_id")[: limit + 1]
-        parts.append(rows)
+        parts.append(rows.values(*COLUMNS).order_by())
 
     if not parts:
         return TimelinePage([], "", timeline_sources.kinds(), hidden)
+    if slice_each and len(parts) > 1:
+        parts = [part.order_by("-tl_at", "-tl_obj_id")[: limit + 1] for part in parts]
     combined = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
     ordered = combined.order_by("-tl_at", "-tl_rank", "-tl_obj_id")[: limit + 1]
     fetched = [TimelineRow(*(row[column] for column in COLUMNS)) for row in ordered]

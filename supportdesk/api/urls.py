@@ -9,6 +9,7 @@ from django.views.decorators.csrf import csrf_exempt
 from rest_framework.routers import SimpleRouter
 
 from customers import api as customers_api
+from customers.suggestions import api as suggestions_api
 from tickets import api as tickets_api
 
 from .docs import ApiDocsView, ApiSchemaView
@@ -37,6 +38,8 @@ v1 = [
     ),
     path("customers/<uuid:public_id>/export/", customers_api.CustomerExportView.as_view(), name="customer-export"),
     path("customers/<uuid:public_id>/erase/", customers_api.CustomerEraseView.as_view(), name="customer-erase"),
+    *suggestions_api.api_urls,
+    path("reports/", include("tickets.dashboards.api")),
     *router.urls,
 ]
 

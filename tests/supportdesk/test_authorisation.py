@@ -114,6 +114,9 @@ ACCESS: dict[str, str] = {
     "suggestions:feedback": AGENT,
     "api:customer-suggestions": AGENT,
     "api:suggestion-feedback": AGENT,
+    "api:reports-csat": AGENT,
+    "api:reports-service": AGENT,
+    "api:reports-suggestions": AGENT,
 }
 
 # The admin's own login and logout pages are open to all.
@@ -163,6 +166,7 @@ def sample_kwargs(db):
         "survey_id": survey.pk,
         "attachment_id": attachment.pk,
         "token": "not-a-signed-token",
+        "suggestion_id": "not-a-signed-token",
         "purpose_id": ConsentPurpose.objects.get(code="marketing").pk,
     }
 
