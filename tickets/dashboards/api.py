@@ -66,17 +66,20 @@ PARAMETERS = [
 ]
 
 
-class PeriodSerializer(serializers.Serializer):
-    date_from = serializers.DateField(source="first_day")
-    date_to = serializers.DateField(source="last_day")
-    start = serializers.DateTimeField(help_text="Inclusive.")
-    end = serializers.DateTimeField(help_text="Exclusive.")
-    timezone = serializers.CharField(source="zone.key")
-
-    def to_representation(self, instance: Period) -> dict:
-        data = super().to_representation(instance)
-        data["from"], data["to"] = data.pop("date_from"), data.pop("date_to")
-        return data
+# "from" and "to" are Python keywords, so the fields are declared by name rather than as attributes;
+# the schema then documents exactly what the answer holds.
+PeriodSerializer = type(
+    "PeriodSerializer",
+    (serializers.Serializer,),
+    {
+        "from": serializers.DateField(source="first_day", help_text="First day, inclusive."),
+        "to": serializers.DateField(source="last_day", help_text="Last day, inclusive."),
+        "start": serializers.DateTimeField(help_text="Inclusive."),
+        "end": serializers.DateTimeField(help_text="Exclusive."),
+        "timezone": serializers.CharField(source="zone.key"),
+        "__module__": __name__,
+    },
+)
 
 
 def _figures_serializer(name: str, figures: tuple[str, ...]) -> type[serializers.Serializer]:
