@@ -28,7 +28,6 @@ from supportdesk.api.base import DeskApiView
 
 from . import selectors, snapshots
 from .filters import DashboardQuery, dashboard_query
-from .periods import Period
 
 CSAT_FIGURES = (
     "csat_percent",
