@@ -15,7 +15,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max, Q, Sum
 from django.utils import timezone
 
-from . import consent
 from .identity import contact_normalise
 from .models import (
     AuditEvent,
@@ -25,7 +24,6 @@ from .models import (
     ConsentWording,
     ContactPoint,
     Customer,
-    Event,
     Order,
     OrderLine,
     Product,
@@ -460,48 +458,12 @@ class EventBatchResult:
 def events_record(*, events: list[EventInput]) -> EventBatchResult:
     """Store behavioural events, dropping those of customers without tracking consent.
 
-    Consent is checked once per customer in the batch. Replays of events that carry an
-    external id are counted as duplicates, not stored twice.
+    One implementation serves every path in: this delegates to ``customers.ingest.events_ingest``
+    (consent read once per batch, replays found with one query per source, one bulk insert).
     """
-    allowed: dict[int, bool] = {}
-    keep: list[Event] = []
-    dropped = 0
-    for item in events:
-        if item.kind not in Event.Kind.values:
-            raise ValidationError({"kind": f"Unknown event kind {item.kind!r}."})
-        customer_id = item.customer.pk
-        if customer_id not in allowed:
-            allowed[customer_id] = consent.allows(item.customer, consent.BEHAVIORAL_TRACKING)
-        if not allowed[customer_id]:
-            dropped += 1
-            continue
-        keep.append(
-            Event(
-                customer=item.customer,
-                kind=item.kind,
-                occurred_at=item.occurred_at,
-                payload=item.payload,
-                source=item.source,
-                external_id=item.external_id,
-            )
-        )
-    with_ids = {(e.source, e.external_id) for e in keep if e.external_id}
-    existing: set[tuple[str, str]] = set()
-    if with_ids:
-        lookup = Q()
-        for source, external_id in with_ids:
-            lookup |= Q(source=source, external_id=external_id)
-        existing = set(Event.objects.filter(lookup).values_list("source", "external_id"))
-    fresh: list[Event] = []
-    seen: set[tuple[str, str]] = set()
-    for event in keep:
-        key = (event.source, event.external_id)
-        if event.external_id and (key in existing or key in seen):
-            continue
-        seen.add(key)
-        fresh.append(event)
-    Event.objects.bulk_create(fresh, batch_size=1000)
-    return EventBatchResult(accepted=len(fresh), dropped=dropped, duplicates=len(keep) - len(fresh))
+    from .ingest import events_ingest  # ingest builds on this module
+
+    return events_ingest(events=events)
 
 
 def customer_contact_touch(*, customer: Customer, at: datetime | None = None) -> None:
