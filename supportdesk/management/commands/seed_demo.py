@@ -12,9 +12,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from tqdm import tqdm
 
-from customers.demo.build import demo_build
-from customers.demo.staff import LOGINS, STAFF, demo_reset, staff_ensure
 from customers.models import Customer
+from supportdesk.demo.build import demo_build
+from supportdesk.demo.staff import LOGINS, STAFF, demo_reset, staff_ensure
 
 DESK_URL = "http://127.0.0.1:8000/"
 
