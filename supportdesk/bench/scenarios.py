@@ -20,6 +20,7 @@ from supportdesk.models import ApiKey
 
 from .dataset import Handles
 from .measure import Timing, percentile, time_request
+from .throughput import emails_throughput, events_throughput
 
 TARGETS = {
     "page_ms": 30,
@@ -73,10 +74,17 @@ def api_paths(h: Handles) -> list[tuple[str, str, float]]:
         ("api_orders", "/api/v1/orders/", api),
         ("api_products", "/api/v1/products/", api),
         ("api_suggestions", f"/api/v1/customers/{h.typical_customer_id}/suggestions/", TARGETS["suggestions_ms"]),
+        (
+            "api_suggestions_whale",
+            f"/api/v1/customers/{h.whale_customer_id}/suggestions/",
+            TARGETS["suggestions_ms"],
+        ),
     ]
 
 
-def run_all(*, handles: Handles, requests: int, skip_http: bool, database_name: str, out) -> dict:
+def run_all(
+    *, handles: Handles, requests: int, skip_http: bool, database_name: str, out, throughput: bool = True
+) -> dict:
     if "testserver" not in settings.ALLOWED_HOSTS:
         settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
     agent, lead = _user("bench-agent-0", roles.AGENT), _user("bench-lead", roles.TEAM_LEAD)
@@ -102,9 +110,49 @@ def run_all(*, handles: Handles, requests: int, skip_http: bool, database_name: 
     for name, path, target in api_paths(handles):
         _record(results, time_request(api_client, name, path, requests=requests, target_ms=target), out)
 
+    if throughput:
+        events = events_throughput(client=api_client)
+        events["meets_target"] = events["events_per_s"] >= TARGETS["events_per_s"] and not events["errors"]
+        results["throughput"]["events"] = events
+        emails = emails_throughput()
+        emails["meets_target"] = emails["emails_per_s"] >= TARGETS["emails_per_s"]
+        results["throughput"]["emails"] = emails
     if not skip_http:
         results["throughput"]["http"] = http_run(agent, database_name)
+    results["whale_parity"] = whale_parity(results["paths"])
+    results["verdict"] = verdict(results)
     return results
+
+
+WHALE_PAIRS = [
+    ("ticket_typical", "ticket_whale"),
+    ("customer_typical", "customer_whale"),
+    ("api_suggestions", "api_suggestions_whale"),
+]
+
+
+def whale_parity(paths: dict) -> dict:
+    """The whale's pages must cost the same number of queries as a typical customer's."""
+    parity = {}
+    for typical, whale in WHALE_PAIRS:
+        if typical in paths and whale in paths:
+            parity[whale] = {
+                "typical_queries": paths[typical]["queries"],
+                "whale_queries": paths[whale]["queries"],
+                "same": paths[typical]["queries"] == paths[whale]["queries"],
+            }
+    return parity
+
+
+def verdict(results: dict) -> dict:
+    """Which measured figures miss their target; empty ``misses`` means every target is met."""
+    misses = [name for name, row in results["paths"].items() if row.get("meets_target") is False]
+    misses += [name for name, row in results["throughput"].items() if row.get("meets_target") is False]
+    misses += [f"{name} (queries)" for name, row in results.get("whale_parity", {}).items() if not row["same"]]
+    seeding = results.get("seeding")
+    if seeding and seeding["rows_per_s"] < TARGETS["seeding_rows_per_s"]:
+        misses.append("seeding")
+    return {"all_targets_met": not misses, "misses": misses}
 
 
 def _record(results: dict, timing: Timing, out) -> None:
@@ -214,7 +262,17 @@ def render_table(results: dict) -> str:
         )
     for name, row in results.get("throughput", {}).items():
         lines.append(f"{name:<20} " + ", ".join(f"{k}={v}" for k, v in row.items()))
+    for name, row in results.get("whale_parity", {}).items():
+        same = "same" if row["same"] else "DIFFERENT"
+        lines.append(f"{name:<20} queries {row['whale_queries']} vs typical {row['typical_queries']}: {same}")
     if "seeding" in results:
         seeding = results["seeding"]
-        lines.append(f"{'seeding':<20} rows={seeding['rows']} rows_per_s={seeding['rows_per_s']}")
+        ok = "yes" if seeding["rows_per_s"] >= TARGETS["seeding_rows_per_s"] else "NO"
+        lines.append(f"{'seeding':<20} rows={seeding['rows']} rows_per_s={seeding['rows_per_s']}  {ok}")
+    verdict_ = results.get("verdict")
+    if verdict_:
+        if verdict_["all_targets_met"]:
+            lines.append("Every target is met.")
+        else:
+            lines.append("Targets missed: " + ", ".join(verdict_["misses"]))
     return "\n".join(lines)

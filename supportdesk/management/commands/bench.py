@@ -28,9 +28,12 @@ class Command(BaseCommand):
         parser.add_argument("--requests", type=int, default=30, help="Timed requests per path (after warm-up).")
         parser.add_argument("--rebuild", action="store_true", help="Drop and rebuild the dataset.")
         parser.add_argument("--skip-http", action="store_true", help="Skip the gunicorn run.")
+        parser.add_argument(
+            "--skip-ingest", action="store_true", help="Skip the event and email ingestion throughput runs."
+        )
         parser.add_argument("--database", help="Database name (default: <name>_bench_<scale>).")
 
-    def handle(self, *args, scale, json_path, requests, rebuild, skip_http, database, **options):
+    def handle(self, *args, scale, json_path, requests, rebuild, skip_http, skip_ingest, database, **options):
         # A path that is not there yet is reported in the table, not logged on every request.
         logging.getLogger("django.request").setLevel(logging.ERROR)
         if connection.vendor != "postgresql":
@@ -51,7 +54,12 @@ class Command(BaseCommand):
             self.stdout.write("Reusing the existing dataset (--rebuild to start over).")
 
         results = scenarios.run_all(
-            handles=dataset_handles(), requests=requests, skip_http=skip_http, database_name=name, out=self.stdout
+            handles=dataset_handles(),
+            requests=requests,
+            skip_http=skip_http,
+            throughput=not skip_ingest,
+            database_name=name,
+            out=self.stdout,
         )
         if build is not None:
             results["seeding"] = {
@@ -62,6 +70,7 @@ class Command(BaseCommand):
                 "tables": build.rows,
             }
         results["scale"] = scale
+        results["verdict"] = scenarios.verdict(results)
         self.stdout.write(scenarios.render_table(results))
         if json_path:
             Path(json_path).parent.mkdir(parents=True, exist_ok=True)
