@@ -3,12 +3,15 @@
 from datetime import timedelta
 
 from celery import shared_task
+from django.conf import settings
 from django.utils import timezone
 
 from . import services
 from .models import Message
 
 MAX_DELIVERY_RETRIES = 5
+# The longest wait before a retry; the broker's visibility timeout must be longer (settings).
+DELIVERY_RETRY_MAX_SECONDS = 1800
 
 
 @shared_task(bind=True, acks_late=True, max_retries=MAX_DELIVERY_RETRIES)
@@ -22,14 +25,15 @@ def message_deliver(self, message_id: int) -> str:
         if self.request.retries >= self.max_retries or self.request.is_eager:
             services.message_delivery_failed(message_id=message_id, error=f"{type(exc).__name__}: {exc}")
             return "failed"
-        raise self.retry(exc=exc, countdown=min(30 * 2**self.request.retries, 1800)) from exc
+        countdown = min(settings.DESK_DELIVERY_RETRY_SECONDS * 2**self.request.retries, DELIVERY_RETRY_MAX_SECONDS)
+        raise self.retry(exc=exc, countdown=countdown) from exc
     return message.delivery
 
 
 @shared_task(acks_late=True)
 def outbox_sweep() -> int:
     """Re-enqueue outbound messages stuck in the queue (e.g. queued while the broker was down)."""
-    stale = timezone.now() - timedelta(minutes=10)
+    stale = timezone.now() - timedelta(seconds=settings.DESK_OUTBOX_STALE_SECONDS)
     ids = list(
         Message.objects.filter(delivery=Message.Delivery.QUEUED, created_at__lt=stale).values_list("id", flat=True)[
             :500
@@ -49,6 +53,7 @@ def ping(value: str) -> str:
 from . import csat_tasks, dashboard_tasks, sla_tasks  # noqa: E402, F401  (registers them with Celery)
 
 WEBHOOK_MAX_RETRIES = 8
+WEBHOOK_RETRY_MAX_SECONDS = 3600
 
 
 @shared_task(bind=True, acks_late=True, max_retries=WEBHOOK_MAX_RETRIES)
@@ -64,5 +69,5 @@ def webhook_deliver(self, subscription_id: int, event: str, payload: dict, deliv
     except WebhookSendError as exc:
         if exc.permanent or self.request.is_eager or self.request.retries >= self.max_retries:
             return f"failed: {exc}"
-        raise self.retry(exc=exc, countdown=min(60 * 2**self.request.retries, 3600)) from exc
+        raise self.retry(exc=exc, countdown=min(60 * 2**self.request.retries, WEBHOOK_RETRY_MAX_SECONDS)) from exc
     return "sent"

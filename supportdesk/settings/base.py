@@ -177,7 +177,11 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600 * 3}
+# A task a worker took but never acknowledged (the worker died) goes back to the queue after the
+# visibility timeout; it must outlast the longest task and the longest retry countdown (1 hour,
+# tickets/tasks.py), or Redis hands a waiting task to a second worker. JSON in the environment
+# can shorten the timeout and the restore sweep (the fault tests do).
+CELERY_BROKER_TRANSPORT_OPTIONS = env.json("CELERY_BROKER_TRANSPORT_OPTIONS", default={"visibility_timeout": 3600 * 3})
 CELERY_RESULT_EXPIRES = 3600 * 24
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
@@ -273,6 +277,10 @@ DESK_ATTACHMENT_MAX_BYTES = env.int("DESK_ATTACHMENT_MAX_BYTES", default=20 * 10
 DESK_CHAT_FRAME_ANCESTORS = env.list("DESK_CHAT_FRAME_ANCESTORS", default=[])
 DESK_CHAT_RATE_LIMIT = env("DESK_CHAT_RATE_LIMIT", default="20/60")
 DESK_CHAT_POLL_SECONDS = env.int("DESK_CHAT_POLL_SECONDS", default=3)
+# Outbound delivery (tickets/tasks.py): the first retry waits this long, each next one twice as long.
+DESK_DELIVERY_RETRY_SECONDS = env.float("DESK_DELIVERY_RETRY_SECONDS", default=30)
+# The beat sweeper re-enqueues outbound messages still queued after this long (broker was down).
+DESK_OUTBOX_STALE_SECONDS = env.int("DESK_OUTBOX_STALE_SECONDS", default=600)
 
 LOGGING = {
     "version": 1,

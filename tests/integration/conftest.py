@@ -14,6 +14,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -116,16 +117,25 @@ def _forget_queue(broker_url: str, queue: str) -> None:
         pass
 
 
-@pytest.fixture
-def celery_worker_process(request, broker_url, database_url, tmp_path) -> Iterator[Worker]:
-    """A real ``celery worker`` process on its own queue, against the test database."""
-    from supportdesk.celery import app
+def worker_start(
+    *,
+    broker_url: str,
+    database_url: str,
+    directory: Path,
+    queue: str | None = None,
+    pool: str = "solo",
+    env: dict[str, str] | None = None,
+    name: str = "worker",
+) -> Worker:
+    """Start ``celery worker`` on ``queue`` (a new one unless given) and wait until it is ready.
 
-    queue = f"test-{uuid.uuid4().hex}"
-    mail_dir = tmp_path / "mail"
-    mail_dir.mkdir()
-    log = tmp_path / "worker.log"
-    env = {
+    ``pool="prefork"`` runs tasks in a child process, as production does, so a test can kill
+    the child; ``env`` adds settings (e.g. ``CELERY_BROKER_TRANSPORT_OPTIONS``)."""
+    queue = queue or f"test-{uuid.uuid4().hex}"
+    mail_dir = directory / "mail"
+    mail_dir.mkdir(exist_ok=True)
+    log = directory / f"{name}.log"
+    environment = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "supportdesk.settings.local",
         "DEBUG": "false",
@@ -135,32 +145,55 @@ def celery_worker_process(request, broker_url, database_url, tmp_path) -> Iterat
         # django-environ drops the path's leading slash: "filemail:///" + "/tmp/..." is absolute.
         "EMAIL_URL": f"filemail:///{mail_dir.as_posix()}",
         "PYTHONUNBUFFERED": "1",
+        **(env or {}),
     }
     command = [
         sys.executable, "-m", "celery", "-A", "supportdesk", "worker",
-        "--pool=solo", "--concurrency=1", "-Q", queue, "--hostname", f"{queue}@%h",
+        f"--pool={pool}", "--concurrency=1", "-Q", queue, "--hostname", f"{queue}-{name}@%h",
         "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel=INFO",
     ]  # fmt: skip
     with log.open("w") as out:
         process = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            command, cwd=ROOT, env=environment, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
         )
     worker = Worker(queue=queue, mail_dir=mail_dir, log=log, process=process)
-    request.node.stash[WORKER] = worker
+    deadline = time.monotonic() + WORKER_START_SECONDS
+    while " ready." not in worker.log_text():
+        if process.poll() is not None:
+            pytest.fail(f"The Celery worker exited with {process.returncode} before it was ready.", pytrace=False)
+        if time.monotonic() > deadline:
+            worker_stop(worker)
+            pytest.fail(f"The Celery worker was not ready within {WORKER_START_SECONDS} s.", pytrace=False)
+        time.sleep(0.1)
+    return worker
+
+
+def worker_stop(worker: Worker) -> None:
+    _stop(worker.process)
+
+
+@contextmanager
+def tasks_sent_to(queue: str) -> Iterator[None]:
+    """While inside, tasks this process sends (``.delay()``, ``on_commit``) go to ``queue``."""
+    from supportdesk.celery import app
+
     previous = (app.conf.task_always_eager, app.conf.task_default_queue)
+    app.conf.task_always_eager = False
+    app.conf.task_default_queue = queue
     try:
-        deadline = time.monotonic() + WORKER_START_SECONDS
-        while " ready." not in worker.log_text():
-            if process.poll() is not None:
-                pytest.fail(f"The Celery worker exited with {process.returncode} before it was ready.", pytrace=False)
-            if time.monotonic() > deadline:
-                pytest.fail(f"The Celery worker was not ready within {WORKER_START_SECONDS} s.", pytrace=False)
-            time.sleep(0.1)
-        # From here on, tasks this process sends (``.delay()``, ``on_commit``) go to that worker.
-        app.conf.task_always_eager = False
-        app.conf.task_default_queue = queue
-        yield worker
+        yield
     finally:
         app.conf.task_always_eager, app.conf.task_default_queue = previous
-        _stop(process)
-        _forget_queue(broker_url, queue)
+
+
+@pytest.fixture
+def celery_worker_process(request, broker_url, database_url, tmp_path) -> Iterator[Worker]:
+    """A real ``celery worker`` process on its own queue, against the test database."""
+    worker = worker_start(broker_url=broker_url, database_url=database_url, directory=tmp_path)
+    request.node.stash[WORKER] = worker
+    try:
+        with tasks_sent_to(worker.queue):
+            yield worker
+    finally:
+        _stop(worker.process)
+        _forget_queue(broker_url, worker.queue)

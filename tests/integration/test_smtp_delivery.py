@@ -2,70 +2,22 @@
 right recipient, subject and Message-ID; with the server down it ends ``failed`` with the error,
 is kept, and a retry delivers it once the server is back."""
 
-import socket
-from email import message_from_bytes
-from email.message import Message as EmailMessage
-
 import pytest
 from django.test import override_settings
 
 from customers.models import Channel
-from tests.conftest import service_unavailable
 from tests.factories import ContactPointFactory, CustomerFactory, TicketFactory
+from tests.integration.local_servers import LocalSMTP
 from tickets import services
 from tickets.models import Message
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 
 
-class Inbox:
-    """An aiosmtpd handler that keeps every message it accepts."""
-
-    def __init__(self) -> None:
-        self.received: list[tuple[list[str], EmailMessage]] = []
-
-    async def handle_DATA(self, server, session, envelope) -> str:
-        self.received.append((list(envelope.rcpt_tos), message_from_bytes(envelope.content)))
-        return "250 Message accepted for delivery"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class LocalSMTP:
-    """A real SMTP server on a free local port that can be stopped and started again."""
-
-    def __init__(self, controller_class) -> None:
-        self.controller_class = controller_class
-        self.inbox = Inbox()
-        self.port = _free_port()
-        self.controller = None
-
-    def start(self) -> None:
-        # A stopped aiosmtpd controller cannot restart; a new one takes the same port.
-        self.controller = self.controller_class(self.inbox, hostname="127.0.0.1", port=self.port)
-        self.controller.start()
-
-    def stop(self) -> None:
-        if self.controller is not None:
-            self.controller.stop()
-            self.controller = None
-
-
 @pytest.fixture
 def smtp():
-    try:
-        from aiosmtpd.controller import Controller
-    except ImportError:
-        service_unavailable("aiosmtpd is not installed")
-    server = LocalSMTP(Controller)
-    try:
-        server.start()
-    except OSError as exc:
-        service_unavailable(f"cannot start a local SMTP server: {exc}")
+    server = LocalSMTP()
+    server.start()
     settings = {
         "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
         "EMAIL_HOST": "127.0.0.1",
