@@ -29,6 +29,7 @@ from .models import (
     Product,
     Refund,
 )
+from .suggestions.tasks import churn_refresh_on_commit
 
 
 def audit_record(
@@ -263,6 +264,7 @@ def order_record(
         changed = True
     if changed:
         customer_figures_refresh(customer=customer)
+        churn_refresh_on_commit(customer_id=customer.pk)
     return order, changed
 
 
@@ -352,6 +354,7 @@ def refund_record(
         changed = bool(dirty)
     if changed:
         customer_figures_refresh(customer=order.customer)
+        churn_refresh_on_commit(customer_id=order.customer_id)
     return refund, changed
 
 

@@ -29,6 +29,7 @@ AGENT_PERMISSIONS = [
     "customers.view_consentrecord",
     "customers.add_consentrecord",
     "customers.merge_customer",
+    "customers.add_suggestionfeedback",  # accept, dismiss or snooze a suggested next action
     "tickets.view_ticket",
     "tickets.add_ticket",
     "tickets.change_ticket",

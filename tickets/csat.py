@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 
 from customers import consent
 from customers.models import Channel, ContactPoint
+from customers.suggestions.tasks import churn_refresh_on_commit
 
 from .models import CSATSurvey, Message, Notification, Ticket
 
@@ -206,6 +207,7 @@ def csat_survey_answer(
         raise ValidationError({"comment": f"Keep the comment under {COMMENT_MAX_LENGTH} characters."})
     locked.rating, locked.comment, locked.answered_at = rating, comment, now
     locked.save(update_fields=["rating", "comment", "answered_at"])
+    churn_refresh_on_commit(customer_id=locked.ticket.customer_id)
     if rating <= settings.DESK_CSAT_LOW_RATING:
         ticket = locked.ticket
         text = f"Low CSAT rating {rating}/5 on #{ticket.pk} {ticket.subject}"[:255]

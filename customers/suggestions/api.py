@@ -121,7 +121,7 @@ class CustomerSuggestionsView(DeskApiView):
 class SuggestionFeedbackView(DeskApiView):
     """Accept, dismiss or snooze a suggestion (by the id the list gave)."""
 
-    write_permissions = ("customers.view_customer",)
+    write_permissions = ("customers.add_suggestionfeedback",)
 
     @extend_schema(
         summary="Give feedback on a suggestion",

@@ -8,10 +8,14 @@ customer's orders, refunds, conversations or CSAT answers may queue
 follows the data between nightly runs (docs/suggestions.md lists the call sites).
 """
 
+import logging
+
 from celery import shared_task
-from django.db import OperationalError
+from django.db import OperationalError, transaction
 
 from . import jobs
+
+logger = logging.getLogger(__name__)
 
 RETRY = {"autoretry_for": (OperationalError,), "retry_backoff": 30, "retry_backoff_max": 1800, "max_retries": 8}
 
@@ -39,3 +43,18 @@ def vip_threshold_refresh() -> str | None:
     """Beat entry ``suggestions-vip-threshold``: recompute and cache the VIP threshold."""
     value = jobs.vip_threshold_refresh()
     return str(value) if value is not None else None
+
+
+def churn_refresh_on_commit(*, customer_id: int) -> None:
+    """Queue ``churn_refresh_for_customer`` once the current transaction commits (at once
+    outside one). The services that record orders, refunds and CSAT answers call it. A broker
+    that is down must not fail the write that changed the data: the error is logged and the
+    nightly ``churn_refresh_all`` catches up."""
+
+    def queue() -> None:
+        try:
+            churn_refresh_for_customer.delay(customer_id)
+        except Exception:
+            logger.exception("Could not queue the churn refresh of customer %s", customer_id)
+
+    transaction.on_commit(queue)

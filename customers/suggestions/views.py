@@ -70,7 +70,7 @@ def suggestions_panel(request: HttpRequest, customer_id: int) -> HttpResponse:
 
 
 @require_POST
-@permission_required("customers.view_customer")
+@permission_required("customers.add_suggestionfeedback")
 def suggestion_feedback(request: HttpRequest, token: str) -> HttpResponse:
     try:
         ref = SuggestionRef.from_token(token)

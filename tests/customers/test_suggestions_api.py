@@ -4,6 +4,7 @@
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.core.cache import cache
 from django.urls import include, path
 from django.utils import timezone
@@ -13,7 +14,7 @@ from customers.suggestions import api as suggestions_api
 from supportdesk.api.keys import api_key_create
 from supportdesk.urls import urlpatterns as project_urlpatterns
 from tests.api.conftest import _client, error_of
-from tests.factories import ContactPointFactory, CustomerFactory, OrderFactory, TicketFactory
+from tests.factories import ContactPointFactory, CustomerFactory, OrderFactory, TicketFactory, UserFactory
 
 urlpatterns = [
     path("api/v1/", include((suggestions_api.api_urls, "api"), namespace="suggestions-api")),
@@ -151,3 +152,21 @@ def test_an_agent_s_session_reads_and_gives_feedback_as_themselves(agent_client,
 
 def test_without_credentials_nothing_is_answered(anon_api, customer):
     assert listed(anon_api, customer).status_code == 401
+
+
+def test_a_session_without_the_feedback_permission_reads_but_cannot_judge(client, customer):
+    # given a user who may view customers only
+    viewer = UserFactory()
+    viewer.user_permissions.add(Permission.objects.get(codename="view_customer", content_type__app_label="customers"))
+    client.force_login(viewer)
+
+    # when they list and then accept
+    listed_ = client.get(f"/api/v1/customers/{customer.public_id}/suggestions/")
+    suggestion = listed_.json()["results"][0]
+    response = client.post(
+        f"/api/v1/suggestions/{suggestion['id']}/feedback/", {"verdict": "accepted"}, content_type="application/json"
+    )
+
+    # then reading works, the verdict is refused in the API's error shape
+    assert listed_.status_code == 200 and response.status_code == 403
+    assert error_of(response)["code"] and not SuggestionFeedback.objects.exists()

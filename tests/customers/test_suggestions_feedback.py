@@ -5,6 +5,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.template.loader import render_to_string
@@ -275,3 +276,24 @@ class TestViews:
         client.force_login(UserFactory())
 
         assert client.get(reverse("suggestions:panel", args=[customer.pk])).status_code == 403
+
+    def test_giving_feedback_needs_its_own_permission(self, late, client, agent):
+        # given someone who may look at customers but not judge suggestions
+        customer, _order, ticket = late
+        viewer = UserFactory()
+        viewer.user_permissions.add(
+            Permission.objects.get(codename="view_customer", content_type__app_label="customers")
+        )
+        client.force_login(viewer)
+        ref = ref_of(customer, ticket, "order_delayed")
+
+        # when they open the panel and then try to dismiss
+        panel = client.get(reverse("suggestions:panel", args=[customer.pk]))
+        dismissed = client.post(
+            reverse("suggestions:feedback", args=[ref.token()]), {"verdict": "dismissed", "reason": "Other"}
+        )
+
+        # then the panel shows, the verdict is refused and nothing is stored; agents hold it
+        assert panel.status_code == 200 and dismissed.status_code == 403
+        assert not SuggestionFeedback.objects.exists()
+        assert agent.has_perm("customers.add_suggestionfeedback")

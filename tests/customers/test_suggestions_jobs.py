@@ -8,6 +8,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from customers.models import Customer, Order, ProductAffinity
+from customers.services import order_record, refund_record
 from customers.suggestions import tasks
 from customers.suggestions.jobs import (
     ChurnFeatures,
@@ -28,6 +29,7 @@ from tests.factories import (
     RefundFactory,
     TicketFactory,
 )
+from tickets.csat import csat_survey_answer
 
 
 class TestChurnScore:
@@ -191,3 +193,98 @@ def test_the_beat_schedule_runs_the_jobs():
         "customers.suggestions.tasks.vip_threshold_refresh",
     } <= scheduled
     assert tasks.churn_refresh_all.name == "customers.suggestions.tasks.churn_refresh_all"
+
+
+@pytest.mark.django_db
+class TestRefreshedWhenTheDataChanges:
+    """The services that record orders, refunds and CSAT answers queue the customer's churn
+    refresh once their transaction commits, so the risk follows the data between nightly runs."""
+
+    @staticmethod
+    def lapsed_customer() -> Customer:
+        customer = CustomerFactory(churn_risk=None, churn_factors={})
+        for days in (400, 330, 300, 250):
+            OrderFactory(customer=customer, placed_at=timezone.now() - timedelta(days=days))
+        return customer
+
+    def test_recording_an_order_refreshes_the_risk_after_commit(self, django_capture_on_commit_callbacks):
+        # given a customer whose risk was never computed
+        customer = self.lapsed_customer()
+
+        # when the store reports a new (old) order
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            order_record(
+                customer=customer,
+                source="shop",
+                external_id="late-1",
+                number="9001",
+                total=Decimal("20.00"),
+                placed_at=timezone.now() - timedelta(days=200),
+            )
+        customer.refresh_from_db()
+        assert customer.churn_risk is None  # nothing before the commit
+        for callback in callbacks:
+            callback()
+
+        # then the risk is there, with its factors
+        customer.refresh_from_db()
+        assert customer.churn_risk is not None and "Recency" in customer.churn_factors
+
+    def test_recording_the_same_order_again_queues_nothing(self, django_capture_on_commit_callbacks):
+        customer = self.lapsed_customer()
+        fields = {
+            "customer": customer,
+            "source": "shop",
+            "external_id": "same-1",
+            "number": "9002",
+            "total": Decimal("20.00"),
+            "placed_at": timezone.now() - timedelta(days=200),
+        }
+        order_record(**fields)
+
+        with django_capture_on_commit_callbacks() as callbacks:
+            _, changed = order_record(**fields)
+
+        assert not changed and callbacks == []
+
+    def test_a_refund_refreshes_the_risk_with_the_refund_factor(self, django_capture_on_commit_callbacks):
+        customer = self.lapsed_customer()
+        order = OrderFactory(customer=customer, placed_at=timezone.now() - timedelta(days=100))
+        churn_refresh(customer_ids=[customer.pk])
+
+        with django_capture_on_commit_callbacks(execute=True):
+            refund_record(order=order, source="shop", external_id="r-1", amount=Decimal("5.00"))
+
+        customer.refresh_from_db()
+        assert customer.churn_factors["Refunds"] == "1 refund or return in the last 6 months"
+
+    def test_a_csat_answer_refreshes_the_risk_with_the_rating(self, django_capture_on_commit_callbacks):
+        customer = self.lapsed_customer()
+        churn_refresh(customer_ids=[customer.pk])
+        survey = CSATSurveyFactory(ticket=TicketFactory(customer=customer), sent_at=timezone.now())
+
+        with django_capture_on_commit_callbacks(execute=True):
+            csat_survey_answer(survey=survey, rating=1, comment="Nobody answered")
+
+        customer.refresh_from_db()
+        assert customer.churn_factors["Last CSAT"].startswith("Rated the last help 1/5")
+
+    def test_a_broker_outage_does_not_fail_the_write(self, django_capture_on_commit_callbacks, monkeypatch, caplog):
+        def down(*args, **kwargs):
+            raise ConnectionError("broker down")
+
+        monkeypatch.setattr(tasks.churn_refresh_for_customer, "delay", down)
+        customer = self.lapsed_customer()
+
+        with django_capture_on_commit_callbacks(execute=True):
+            order, changed = order_record(
+                customer=customer,
+                source="shop",
+                external_id="down-1",
+                number="9003",
+                total=Decimal("20.00"),
+                placed_at=timezone.now() - timedelta(days=200),
+            )
+
+        assert changed and Order.objects.filter(pk=order.pk).exists()
+        assert "Could not queue the churn refresh" in caplog.text
