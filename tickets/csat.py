@@ -34,6 +34,7 @@ from customers.models import Channel, ContactPoint
 from customers.suggestions.tasks import churn_refresh_on_commit
 
 from .models import CSATSurvey, Message, Notification, Ticket
+from .webhooks_out import webhook_event_publish
 
 SURVEYED_STATUSES = (Ticket.Status.SOLVED, Ticket.Status.CLOSED)
 COMMENT_MAX_LENGTH = 2000
@@ -208,6 +209,7 @@ def csat_survey_answer(
     locked.rating, locked.comment, locked.answered_at = rating, comment, now
     locked.save(update_fields=["rating", "comment", "answered_at"])
     churn_refresh_on_commit(customer_id=locked.ticket.customer_id)
+    webhook_event_publish(event="csat.answered", survey=locked)
     if rating <= settings.DESK_CSAT_LOW_RATING:
         ticket = locked.ticket
         text = f"Low CSAT rating {rating}/5 on #{ticket.pk} {ticket.subject}"[:255]

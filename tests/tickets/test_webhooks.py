@@ -269,6 +269,41 @@ class TestOutbound:
         payload = json.loads(receiver.received[-1]["body"])
         assert payload["event"] == "ticket.solved" and payload["data"]["status"] == "solved"
 
+    def test_answering_a_csat_survey_posts_csat_answered(
+        self, subscription, receiver, django_capture_on_commit_callbacks
+    ):
+        from django.utils import timezone
+
+        from tickets.csat import csat_survey_answer
+
+        survey = CSATSurveyFactory(sent_at=timezone.now())
+        subscription.events = ["csat.answered"]
+        subscription.save()
+
+        with django_capture_on_commit_callbacks(execute=True):
+            csat_survey_answer(survey=survey, rating=2, comment="Slow")
+
+        assert len(receiver.received) == 1
+        delivery = receiver.received[0]
+        payload = json.loads(delivery["body"])
+        assert delivery["headers"]["X-Desk-Event"] == "csat.answered"
+        assert payload["event"] == "csat.answered"
+        assert payload["data"]["id"] == survey.pk
+        assert (payload["data"]["rating"], payload["data"]["comment"]) == (2, "Slow")
+        assert payload["data"]["customer"] == str(survey.ticket.customer.public_id)
+
+    def test_a_refused_csat_answer_posts_nothing(self, subscription, receiver, django_capture_on_commit_callbacks):
+        from django.core.exceptions import ValidationError
+
+        from tickets.csat import csat_survey_answer
+
+        survey = CSATSurveyFactory(sent_at=None)  # never sent: closed to answers
+
+        with django_capture_on_commit_callbacks(execute=True), pytest.raises(ValidationError):
+            csat_survey_answer(survey=survey, rating=5)
+
+        assert receiver.received == []
+
     def test_a_csat_answer_can_be_published(self, subscription, receiver, django_capture_on_commit_callbacks):
         survey = CSATSurveyFactory(rating=2, comment="Slow", answered_at="2026-11-01T10:00:00Z")
 
