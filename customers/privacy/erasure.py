@@ -39,6 +39,7 @@ from ..services import audit_record
 from .jobs import job_execute, job_succeed
 from .registry import privacy_registry
 from .scope import PrivacyScope, privacy_scope
+from .unlinked import erase_unlinked
 
 MIN_REASON_LENGTH = 10
 ERASE_PERMISSION = "customers.erase_customer"
@@ -190,7 +191,9 @@ def customer_erase_now(*, customer: Customer) -> dict[str, int]:
     for contribution in privacy_registry.contributions.values():
         for key, value in contribution.erase(scope).items():
             counts[key] = counts.get(key, 0) + value
+    contact_point_ids = list(ContactPoint.objects.filter(customer__in=scope.customer_ids).values_list("pk", flat=True))
     counts.update(_erase_customers_app(scope))
+    counts.update(erase_unlinked(scope, contact_point_ids=contact_point_ids))
     scope.schedule_file_deletion()
     return counts
 

@@ -1,6 +1,8 @@
 """A person the desk knows in every way it can, built through the real services, for the export
 and erasure tests (tests/customers/test_export.py, test_erasure.py)."""
 
+import base64
+import json
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -146,4 +148,104 @@ def build_person(*, agent) -> Person:
         chat_ticket=chat_message.ticket,
         attachment_names=[attachment.file.name],
         quarantine_names=[held.raw.name],
+    )
+
+
+def spread_through_integrations(*, person: Person, client, settings, admin) -> None:
+    """The same person again, as the integrations and the desk's own bookkeeping hold them: the
+    signed webhooks (email with an attachment, chat, an order), a reply waiting in the outbox and
+    one that bounced, a consent CSV import naming them, an audit-log export filtered on their
+    address and a Django-admin edit of their record. Rows that are not linked to the customer
+    (webhook deliveries, the import job and its file, audit rows about the log) are the ones a
+    customer-by-customer erasure forgets."""
+    from django.contrib.admin.models import CHANGE, LogEntry
+
+    from customers.privacy.audit_log import AuditQuery, audit_export_record
+    from customers.privacy.consent_import import consent_import_run, consent_import_start
+    from supportdesk.webhook_signatures import signature_headers
+    from tickets.models import Message
+
+    settings.DESK_WEBHOOK_SECRETS = {"orders": "orders-secret", "email": "email-secret", "chat": "chat-secret"}
+
+    def post(url: str, payload: dict, secret: str, delivery: str) -> dict:
+        body = json.dumps(payload).encode()
+        headers = signature_headers(secret=secret, body=body, delivery_id=delivery)
+        response = client.post(url, data=body, content_type="application/json", headers=headers)
+        assert response.status_code == 200, response.content
+        return response.json()
+
+    post(
+        "/webhooks/email/",
+        {
+            "from": f"{FIRST} {LAST} <{EMAIL}>",
+            "to": "support@desk.example.com",
+            "subject": f"Invoice for {FIRST} {LAST}",
+            "text": f"My number is {PHONE}, my address {EMAIL}.\n\nOn Mon, Desk wrote:\n> Dear {FIRST}",
+            "html": f"<p>Regards, {FIRST} {LAST}</p>",
+            "message_id": "<zq-webhook-1@example.org>",
+            "attachments": [
+                {
+                    "filename": f"{LAST}-id.txt",
+                    "content_type": "text/plain",
+                    "content_base64": base64.b64encode(f"{FIRST} {LAST} {PHONE}".encode()).decode(),
+                }
+            ],
+        },
+        "email-secret",
+        "email-zq-1",
+    )
+    post(
+        "/webhooks/chat/",
+        {
+            "visitor_id": "zq-visitor",
+            "message_id": "zq-chat-1",
+            "text": f"{FIRST} again, {EMAIL}",
+            "email": EMAIL,
+            "name": f"{FIRST} {LAST}",
+            "page_url": f"https://shop.example.com/?ref={EMAIL}",
+        },
+        "chat-secret",
+        "chat-zq-1",
+    )
+    post(
+        "/webhooks/orders/",
+        {
+            "id": 7700001,
+            "order_number": 7701,
+            "email": EMAIL,
+            "created_at": "2026-01-05T10:00:00+01:00",
+            "currency": "EUR",
+            "total_price": "30.00",
+            "financial_status": "paid",
+            "customer": {"email": EMAIL, "first_name": FIRST, "last_name": LAST, "phone": PHONE},
+            "line_items": [{"id": 1, "sku": "SK-9", "title": "Socks", "quantity": 1, "price": "30.00"}],
+            "fulfillments": [],
+            "refunds": [],
+        },
+        "orders-secret",
+        "order-zq-1",
+    )
+
+    # A reply still in the outbox, and one that bounced with the address in the error.
+    ticket_reply(ticket=person.ticket, author=admin, body=f"Dear {FIRST}, a parcel is coming.", channel=Channel.EMAIL)
+    bounced = ticket_reply(ticket=person.ticket, author=admin, body="Second try", channel=Channel.EMAIL)
+    Message.objects.filter(pk=bounced.pk).update(
+        delivery=Message.Delivery.FAILED, delivery_error=f"550 5.1.1 <{EMAIL}>: mailbox unavailable"
+    )
+
+    # A consent import: the uploaded file and the job's report both name the person.
+    csv = f"email,purpose,granted,note\n{EMAIL},surveys,yes,{FIRST} {LAST} said yes at the fair\n"
+    csv += f"{EMAIL},telepathy,yes,\n"
+    job = consent_import_start(data=csv.encode(), filename=f"fair-{LAST}.csv", actor=admin)
+    consent_import_run(job_id=job.pk)
+
+    # The audit log filtered on the person's address, then exported (the filter is audited).
+    audit_export_record(actor=admin, query=AuditQuery(customer=EMAIL))
+
+    # An edit in the Django admin.
+    LogEntry.objects.log_actions(
+        user_id=admin.pk,
+        queryset=[person.customer],
+        action_flag=CHANGE,
+        change_message=f"Changed name to {FIRST} {LAST}",
     )

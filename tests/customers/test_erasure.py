@@ -16,13 +16,30 @@ from customers.privacy.erasure import (
     customer_legal_hold_set,
 )
 from customers.privacy.export import customer_export_start
-from tests.customers.privacy_people import EMAIL, FIRST, build_person
+from tests.customers.privacy_people import EMAIL, FIRST, build_person, spread_through_integrations
 from tests.factories import CustomerFactory, UserFactory
 from tickets.models import Attachment, ChatSession, CSATSurvey, Message, QuarantinedEmail, Ticket
 
 pytestmark = pytest.mark.django_db
 
 TEXT_FIELDS = (models.CharField, models.TextField, models.JSONField, models.FileField)
+# Columns that cannot hold a name, an address or a phone number; any other kind of column fails
+# test_every_column_is_searched_or_cannot_hold_text, so a new kind is never silently skipped.
+NON_TEXT_FIELDS = (
+    models.AutoField,
+    models.BigAutoField,
+    models.BooleanField,
+    models.DateField,
+    models.DateTimeField,
+    models.DecimalField,
+    models.DurationField,
+    models.FloatField,
+    models.ForeignKey,
+    models.GenericIPAddressField,
+    models.IntegerField,
+    models.TimeField,
+    models.UUIDField,
+)
 
 
 def text_columns():
@@ -35,14 +52,43 @@ def text_columns():
                 yield model, field
 
 
+def installed_tables():
+    for model in apps.get_models(include_auto_created=True):
+        if not model._meta.proxy and model._meta.managed:
+            yield model
+
+
 def leftovers(terms: list[str]) -> list[str]:
+    """Every column of every table, and every stored file's contents, that still holds a term."""
     found = []
     for model, field in text_columns():
         rows = model._base_manager.annotate(_as_text=Cast(field.attname, models.TextField()))
         for term in terms:
             for value in rows.filter(_as_text__icontains=term).values_list("_as_text", flat=True)[:3]:
                 found.append(f"{model._meta.label}.{field.name} holds {term!r}: {value[:120]!r}")
+    return found + stored_files_holding(terms)
+
+
+def stored_files_holding(terms: list[str]) -> list[str]:
+    """Files in the (per-test, empty at start) default storage whose contents hold a term."""
+    found = []
+    pending = [""]
+    while pending:
+        folder = pending.pop()
+        folders, files = default_storage.listdir(folder)
+        pending.extend(f"{folder}/{name}".lstrip("/") for name in folders)
+        for name in files:
+            path = f"{folder}/{name}".lstrip("/")
+            with default_storage.open(path, "rb") as handle:
+                text = handle.read().decode("utf-8", "replace").lower()
+            found.extend(f"file {path} holds {term!r}" for term in terms if term.lower() in text)
     return found
+
+
+@pytest.fixture(autouse=True)
+def fresh_storage(settings):
+    """A storage of this test's own: files other tests left behind cannot mask or fake a result."""
+    settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"}}
 
 
 @pytest.fixture
@@ -64,16 +110,47 @@ def _erase(person, admin_user, django_capture_on_commit_callbacks, **kwargs) -> 
 
 def test_the_introspection_sees_the_tables_that_hold_personal_data():
     labels = {f"{model._meta.label}.{field.name}" for model, field in text_columns()}
-    assert {"customers.Customer.first_name", "tickets.Message.body", "customers.Event.payload"} <= labels
+    assert {
+        "customers.Customer.first_name",
+        "tickets.Message.body",
+        "customers.Event.payload",
+        "customers.AuditEvent.details",
+        "customers.Job.result",
+        "supportdesk.WebhookDelivery.result",
+        "admin.LogEntry.object_repr",
+        "tickets.Attachment.file",
+    } <= labels
+
+
+def test_every_column_is_searched_or_cannot_hold_text():
+    unsearched = [
+        f"{model._meta.label}.{field.name} ({type(field).__name__})"
+        for model in installed_tables()
+        for field in model._meta.concrete_fields
+        if not isinstance(field, TEXT_FIELDS + NON_TEXT_FIELDS)
+    ]
+    assert unsearched == []
 
 
 def test_after_erasure_no_text_column_of_any_table_holds_the_name_email_or_phone(
-    person, admin_user, django_capture_on_commit_callbacks
+    person, admin_user, client, settings, django_capture_on_commit_callbacks
 ):
-    # given a person known through every channel, with an export already made
+    # given a person known through every channel and integration, with an export already made
+    spread_through_integrations(person=person, client=client, settings=settings, admin=admin_user)
     with django_capture_on_commit_callbacks(execute=True):
         customer_export_start(customer=person.customer, actor=admin_user, reason=f"asked by {FIRST}")
-    assert leftovers(person.terms), "the fixture should spread the person's data everywhere"
+    before = leftovers(person.terms)
+    for where in (
+        "customers.AuditEvent.details",
+        "customers.Job.params",
+        "admin.LogEntry.object_repr",
+        "tickets.Message.delivery_error",
+        "tickets.Message.body_display",
+        "tickets.ChatSession.page_url",
+        "file jobs/",
+        "file attachments/",
+    ):
+        assert any(line.startswith(where) for line in before), f"the fixture should put the person in {where}"
 
     # when they are erased
     job = _erase(person, admin_user, django_capture_on_commit_callbacks)
@@ -211,3 +288,37 @@ def test_an_erased_customer_can_no_longer_record_consent(person, admin_user, dja
         from customers.services import consent_record
 
         consent_record(customer=customer, purpose="marketing", granted=True, source="admin")
+
+
+def test_rows_that_belong_to_nobody_lose_the_person_but_keep_everyone_else(
+    person, admin_user, django_capture_on_commit_callbacks
+):
+    # given an import file with the person's row and someone else's, and an audit entry about
+    # nobody that mentions another Zebulon
+    from customers.privacy.consent_import import consent_import_run, consent_import_start
+
+    other = CustomerFactory(first_name=FIRST, last_name="Smith")
+    ContactPoint.objects.create(customer=other, channel="email", value="zebulon.smith@example.com")
+    csv = (
+        f"email,purpose,granted,note\n{EMAIL},surveys,yes,{FIRST} said yes\n"
+        f"zebulon.smith@example.com,surveys,no,{FIRST} Smith said no\n"
+    )
+    job = consent_import_start(data=csv.encode(), filename="fair.csv", actor=admin_user)
+    consent_import_run(job_id=job.pk)
+    AuditEvent.objects.create(action=AuditEvent.Action.AUDIT_EXPORTED, details={"note": f"{FIRST} Smith asked"})
+
+    # when the person is erased
+    _erase(person, admin_user, django_capture_on_commit_callbacks)
+
+    # then their line is gone from the file, the other person's line and entry are intact
+    job.refresh_from_db()
+    with job.file.open("rb") as handle:
+        lines = handle.read().decode().splitlines()
+    assert lines == [
+        "email,purpose,granted,note",
+        "[erased],surveys,yes,[erased] said yes",
+        f"zebulon.smith@example.com,surveys,no,{FIRST} Smith said no",
+    ]
+    assert AuditEvent.objects.filter(details__note=f"{FIRST} Smith asked").exists()
+    other.refresh_from_db()
+    assert other.first_name == FIRST and not other.erased
