@@ -31,6 +31,7 @@ from .models import (
 )
 
 ANONYMISED_SUBJECT = "[anonymised]"
+NOT_SENT_ERASED = "Not sent: the customer was erased."
 RETENTION_BATCH = 200
 RETENTION_STATUSES = (Ticket.Status.SOLVED, Ticket.Status.CLOSED)
 
@@ -145,7 +146,12 @@ def _anonymise_tickets(ticket_ids: list[int], subject: str, scope: PrivacyScope 
         for stored in files:
             stored.storage.delete(stored.name)
     counts["messages"] = Message.objects.filter(ticket__in=ticket_ids).update(
-        body=ERASED, body_html="", body_display="", sender="", delivery_error=""
+        body=ERASED, body_html="", body_display="", sender=""
+    )
+    counts["delivery_errors"] = (
+        Message.objects.filter(ticket__in=ticket_ids)
+        .exclude(delivery_error__in=["", NOT_SENT_ERASED])
+        .update(delivery_error=ERASED)
     )
     counts["tickets"] = Ticket.objects.filter(pk__in=ticket_ids).update(subject=subject)
     counts["csat_comments"] = CSATSurvey.objects.filter(ticket__in=ticket_ids).exclude(comment="").update(comment="")
@@ -156,7 +162,12 @@ def _anonymise_tickets(ticket_ids: list[int], subject: str, scope: PrivacyScope 
 
 def privacy_erase(scope: PrivacyScope) -> dict[str, int]:
     ticket_ids = list(_tickets(scope).values_list("pk", flat=True))
+    # A reply still in the outbox would go out as "[erased]" to an address the desk forgot.
+    cancelled = Message.objects.filter(ticket__in=ticket_ids, delivery=Message.Delivery.QUEUED).update(
+        delivery=Message.Delivery.FAILED, delivery_error=NOT_SENT_ERASED
+    )
     counts = _anonymise_tickets(ticket_ids, ERASED, scope)
+    counts["outbox_cancelled"] = cancelled
     changed = 0
     for event in TicketEvent.objects.filter(ticket__in=ticket_ids).only("pk", "data"):
         if scope.mentions(event.data):

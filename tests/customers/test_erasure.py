@@ -322,3 +322,24 @@ def test_rows_that_belong_to_nobody_lose_the_person_but_keep_everyone_else(
     assert AuditEvent.objects.filter(details__note=f"{FIRST} Smith asked").exists()
     other.refresh_from_db()
     assert other.first_name == FIRST and not other.erased
+
+
+def test_a_reply_waiting_in_the_outbox_is_not_sent_after_erasure(
+    person, admin_user, django_capture_on_commit_callbacks, mailoutbox
+):
+    # given a reply queued for delivery (its task has not run)
+    from tickets.services import ticket_reply
+    from tickets.tasks import outbox_sweep
+
+    queued = ticket_reply(ticket=person.ticket, author=admin_user, body=f"Dear {FIRST}", channel="email")
+    assert queued.delivery == Message.Delivery.QUEUED
+
+    # when the customer is erased
+    _erase(person, admin_user, django_capture_on_commit_callbacks)
+
+    # then the reply is marked as not sent, and the outbox sweep no longer picks it up
+    queued.refresh_from_db()
+    assert (queued.delivery, queued.delivery_error) == (Message.Delivery.FAILED, "Not sent: the customer was erased.")
+    Message.objects.filter(pk=queued.pk).update(created_at=queued.created_at.replace(year=2000))
+    assert outbox_sweep() == 0
+    assert mailoutbox == []
