@@ -46,9 +46,18 @@ class MergeForm(forms.Form):
     )
     reason = forms.CharField(label="Why are they the same person?", max_length=255, required=False)
 
-    def __init__(self, *args, this: Customer, other: Customer, defaults: dict[str, str] | None = None, **kwargs):
+    def __init__(
+        self,
+        *args,
+        this: Customer,
+        other: Customer,
+        defaults: dict[str, str] | None = None,
+        survivor: str = "this",
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         self.this, self.other = this, other
+        self.fields["survivor"].initial = survivor
         self.fields["survivor"].choices = [
             ("this", f"{this.display_name} (#{this.pk})"),
             ("other", f"{other.display_name} (#{other.pk})"),
@@ -64,10 +73,17 @@ class MergeForm(forms.Form):
     @staticmethod
     def _shown(customer: Customer, name: str) -> str:
         value = getattr(customer, name)
+        if name == "locale" and value:
+            return f"{customer.get_locale_display()} ({value})"
         return str(value) if value else "(empty)"
 
-    def field_rows(self):
-        return [(name, FIELD_LABELS[name], self[f"field_{name}"]) for name in MERGE_FIELDS]
+    def field_rows(self) -> list[tuple[str, str, forms.BoundField, bool]]:
+        """(name, label, bound field, whether both records hold the same value): a field the
+        two agree on needs no choice, the page just says so."""
+        return [
+            (name, FIELD_LABELS[name], self[f"field_{name}"], getattr(self.this, name) == getattr(self.other, name))
+            for name in MERGE_FIELDS
+        ]
 
     def merge_arguments(self) -> dict:
         """survivor, merged and field_choices for ``customer_merge``."""

@@ -171,6 +171,16 @@ def merge_field_defaults(*, survivor: Customer, merged: Customer) -> dict[str, s
     }
 
 
+def merge_survivor_suggested(*, first: Customer, second: Customer) -> Customer:
+    """The record the merge page proposes to keep: the one with more orders, then more
+    spending, then the older one (it has the longer history). Only a proposal: the agent
+    chooses, and nothing is merged without them."""
+    return min(
+        (first, second),
+        key=lambda c: (-c.order_count, -c.lifetime_value, c.created_at, c.pk),
+    )
+
+
 def _check_mergeable(survivor: Customer, merged: Customer) -> None:
     if survivor.pk == merged.pk:
         raise ValidationError({"merged": "A customer cannot be merged into itself."})

@@ -172,10 +172,13 @@ def timeline_for_customer(
     cursor: str | Cursor | None = None,
     limit: int = PAGE_SIZE,
     allowed_purposes: Iterable[str] | None = None,
+    exclude_ref: tuple[Iterable[str], int] | None = None,
 ) -> TimelinePage:
     """A page of the customer's timeline, newest first, in one query.
 
     ``kinds`` and ``channel`` narrow it; ``cursor`` is the ``next_cursor`` of the previous page.
+    ``exclude_ref`` = (kinds, ref id) leaves out the items of those kinds that belong to that
+    ref (a ticket page leaves out its own conversation, which is on screen already).
     ``allowed_purposes`` are the consent purposes the customer granted, when the caller has
     them already; otherwise they are read (two queries) from ``customers.consent``.
     """
@@ -205,6 +208,8 @@ def timeline_for_customer(
             rows = rows.filter(tl_kind__in=sorted(emitted & wanted))
         if channel:
             rows = rows.filter(tl_channel=channel)
+        if exclude_ref is not None and (left_out := emitted & set(exclude_ref[0])):
+            rows = rows.exclude(tl_kind__in=sorted(left_out), tl_ref_id=exclude_ref[1])
         if position is not None:
             rows = rows.filter(position.after(source.rank))
         # Models' default ordering must not leak into the union (SQLite refuses it there).

@@ -21,6 +21,7 @@ from .merge import (
     merge_candidates,
     merge_field_defaults,
     merge_preview,
+    merge_survivor_suggested,
     merge_undo_blocker,
 )
 from .models import Customer, CustomerMerge
@@ -67,12 +68,21 @@ def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
 @require_GET
 @permission_required("customers.view_customer")
 def customer_duplicates(request: HttpRequest, customer_id: int) -> HttpResponse:
-    """Merge candidates with their evidence, loaded after the page (a few bounded queries)."""
+    """Merge candidates with their evidence, loaded after the page (a few bounded queries).
+
+    ``?beside=ticket`` is the ticket page's version: a warning section when there are
+    candidates, nothing at all when there are none.
+    """
     customer = get_object_or_404(Customer, pk=customer_id)
+    candidates = merge_candidates(customer=customer)
+    beside_ticket = request.GET.get("beside") == "ticket"
+    if beside_ticket and not candidates:
+        return HttpResponse("")
     context = {
         "customer": customer,
-        "candidates": merge_candidates(customer=customer),
+        "candidates": candidates,
         "can_merge": request.user.has_perm("customers.merge_customer"),
+        "beside_ticket": beside_ticket,
     }
     return render(request, "customers/partials/duplicates.html", context)
 
@@ -87,11 +97,15 @@ def customer_merge_view(request: HttpRequest, customer_id: int) -> HttpResponse:
     if not other_id.isdigit() or int(other_id) == this.pk:
         return render(request, "customers/merge.html", {"customer": this, "missing": True}, status=400)
     other = get_object_or_404(Customer, pk=int(other_id))
+    keep_this = merge_survivor_suggested(first=this, second=other) == this
+    survivor, merged = (this, other) if keep_this else (other, this)
     defaults = {
-        name: "this" if side == SURVIVOR else "other"
-        for name, side in merge_field_defaults(survivor=this, merged=other).items()
+        name: ("this" if keep_this else "other") if side == SURVIVOR else ("other" if keep_this else "this")
+        for name, side in merge_field_defaults(survivor=survivor, merged=merged).items()
     }
-    form = MergeForm(request.POST or None, this=this, other=other, defaults=defaults)
+    form = MergeForm(
+        request.POST or None, this=this, other=other, defaults=defaults, survivor="this" if keep_this else "other"
+    )
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -107,10 +121,12 @@ def customer_merge_view(request: HttpRequest, customer_id: int) -> HttpResponse:
                 )
                 return redirect("customers:detail", customer_id=merge.survivor_id)
         status = 400
+    candidate = next((c for c in merge_candidates(customer=this, limit=50) if c.customer.pk == other.pk), None)
     context = {
         "customer": this,
         "other": other,
         "form": form,
+        "evidence": candidate.evidence if candidate else [],
         "moves": {"this": merge_preview(merged=this), "other": merge_preview(merged=other)},
         "blocked": this.merged_into_id or other.merged_into_id or this.erased or other.erased,
     }

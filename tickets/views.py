@@ -171,7 +171,10 @@ def ticket_history(request: HttpRequest, ticket_id: int) -> HttpResponse:
     conversations and the latest of their timeline (bounded queries, no audit: the page
     view that loads it was audited)."""
     ticket = get_object_or_404(Ticket.objects.select_related("customer"), pk=ticket_id)
-    page = timeline_for_customer(customer=ticket.customer, limit=HISTORY_ITEMS)
+    # This conversation is on screen already: the history shows what came before and beside it.
+    page = timeline_for_customer(
+        customer=ticket.customer, limit=HISTORY_ITEMS, exclude_ref=(("ticket", "message", "note"), ticket.pk)
+    )
     context = {
         "ticket": ticket,
         "customer": ticket.customer,

@@ -1,3 +1,4 @@
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -269,6 +270,62 @@ class TestMergePages:
         assert response.status_code == 302
         merged.refresh_from_db()
         assert merged.merged_into is None
+
+    def test_the_page_shows_the_evidence_proposes_the_richer_record_and_skips_fields_that_agree(self, agent_client):
+        # given a new record without orders and an older one with an order, same name and country
+        newer = CustomerFactory(first_name="Maura", last_name="Plaza", country="ES", locale="es", preferred_name="")
+        older = CustomerFactory(first_name="Maura", last_name="Plaza", country="ES", locale="es", preferred_name="Mau")
+        Customer.objects.filter(pk=older.pk).update(created_at=newer.created_at - timedelta(days=300))
+        OrderFactory(customer=older)
+        customer_figures_refresh(customer=older)
+
+        # when the agent reviews the merge from the newer record's page
+        response = agent_client.get(reverse("customers:merge", args=[newer.pk]), {"with": older.pk})
+        html = response.content.decode()
+
+        # then the evidence is shown, the older record with the order is proposed as survivor,
+        # fields both hold the same are stated rather than asked, and the differing one is asked
+        form = response.context["form"]
+        assert "Same name (Maura Plaza) and same country (ES)" in html
+        assert form["survivor"].value() == "other"
+        rows = {name: same for name, _label, _field, same in form.field_rows()}
+        assert rows == {
+            "first_name": True,
+            "last_name": True,
+            "preferred_name": False,
+            "locale": True,
+            "timezone": True,
+            "country": True,
+        }
+        assert 'Español (es) <span class="meta">— the same on both records</span>' in html
+        assert form["field_preferred_name"].value() == "other"  # the survivor's own value
+        assert f"from #{older.pk}" in html
+
+    def test_fields_that_agree_still_post_and_merge(self, agent_client):
+        # given two records that differ only in their preferred name
+        keep = CustomerFactory(first_name="Ana", last_name="Ruiz", country="ES", preferred_name="")
+        dupe = CustomerFactory(first_name="Ana", last_name="Ruiz", country="ES", preferred_name="Anita")
+        url = reverse("customers:merge", args=[keep.pk])
+        page = agent_client.get(url, {"with": dupe.pk}).content.decode()
+
+        # when the agent confirms with the fields the page posts (hidden ones included)
+        hidden = dict.fromkeys(("first_name", "last_name", "locale", "timezone", "country"), "this")
+        for name in hidden:
+            assert f'<input type="hidden" name="field_{name}" value="this">' in page
+        response = agent_client.post(
+            url,
+            {
+                "with": dupe.pk,
+                "survivor": "this",
+                "field_preferred_name": "other",
+                **{f"field_{k}": v for k, v in hidden.items()},
+            },
+        )
+
+        # then the merge happened with the chosen value
+        assert response.status_code == 302
+        keep.refresh_from_db()
+        assert keep.preferred_name == "Anita"
 
     def test_the_merge_page_needs_the_other_customer(self, agent_client, pair):
         response = agent_client.get(reverse("customers:merge", args=[pair[0].pk]))

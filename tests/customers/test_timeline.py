@@ -129,3 +129,17 @@ def test_the_timeline_of_one_customer_holds_nothing_of_another(history):
     page = timeline_for_customer(customer=history)
 
     assert "Order #9999" not in [item.title for item in page.items]
+
+
+def test_a_ticket_page_can_leave_out_its_own_conversation(history):
+    # given the history, and a second conversation on email
+    other = TicketFactory(customer=history, channel=Channel.EMAIL, created_at=NOW - timedelta(minutes=30))
+    MessageFactory(ticket=other, channel=Channel.EMAIL, body="Second question", created_at=NOW - timedelta(minutes=20))
+    chat = history.tickets.get(channel=Channel.CHAT)
+
+    # when the chat ticket's page asks for everything but its own conversation
+    page = timeline_for_customer(customer=history, exclude_ref=(("ticket", "message", "note"), chat.pk))
+
+    # then the other conversation, the orders, refunds, events and the CSAT answer stay
+    assert [item.kind for item in page.items] == ["message", "ticket", "csat", "refund", "event", "order"]
+    assert all(f"/tickets/{chat.pk}/" not in item.url for item in page.items if item.kind != "csat")

@@ -3,6 +3,8 @@ from datetime import timedelta
 import pytest
 from django.core.cache import cache
 from django.core.files.base import ContentFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -94,6 +96,30 @@ def test_customer_page_query_budget_does_not_grow_with_history(agent_client, dja
         response = agent_client.get(reverse("customers:detail", args=[customer.pk]))
 
     assert response.status_code == 200
+
+
+def _queries_for(client, url: str) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+def test_the_workspace_pages_take_the_same_queries_with_1_and_200_history_items(agent_client):
+    # given a customer with one item of each kind of history, and one with 200
+    small_customer, small_ticket = _customer_with_history(tickets=1, messages=1)
+    big_customer, big_ticket = _customer_with_history(tickets=200, messages=200)
+
+    # when both ticket pages and both customer views are opened
+    ticket_pages = [
+        _queries_for(agent_client, reverse("tickets:detail", args=[t.pk])) for t in (small_ticket, big_ticket)
+    ]
+    customer_pages = [
+        _queries_for(agent_client, reverse("customers:detail", args=[c.pk])) for c in (small_customer, big_customer)
+    ]
+
+    # then the counts are flat, not merely under the budget
+    assert ticket_pages[0] == ticket_pages[1] <= TICKET_PAGE_BUDGET
+    assert customer_pages[0] == customer_pages[1] <= CUSTOMER_PAGE_BUDGET
 
 
 def test_opening_a_profile_is_audited(agent_client, agent):
@@ -445,3 +471,38 @@ def test_users_without_the_agent_role_cannot_open_the_workspace(client, nobody):
     assert client.get(reverse("tickets:detail", args=[ticket.pk])).status_code == 403
     assert client.get(reverse("customers:detail", args=[ticket.customer_id])).status_code == 403
     assert not AuditEvent.objects.filter(action=AuditEvent.Action.PROFILE_VIEWED).exists()
+
+
+def test_the_history_beside_a_ticket_leaves_out_the_conversation_on_screen(agent_client):
+    # given a customer with an earlier conversation and the one being worked
+    customer = CustomerFactory()
+    earlier = TicketFactory(customer=customer, subject="Sizing question")
+    MessageFactory(ticket=earlier, body="Do the boots run small?")
+    ticket = TicketFactory(customer=customer, subject="Where are my boots?")
+    MessageFactory(ticket=ticket, body="Order 1042 has not arrived yet.")
+
+    # when the panel beside the ticket loads
+    html = agent_client.get(reverse("tickets:history", args=[ticket.pk])).content.decode()
+
+    # then it shows the earlier contact, not the thread already on screen
+    assert "Do the boots run small?" in html and "Sizing question" in html
+    assert "Order 1042 has not arrived yet." not in html
+
+
+def test_a_possible_duplicate_is_flagged_beside_the_ticket_and_nothing_shows_without_one(agent_client):
+    # given one customer with a namesake in the same country, and one without
+    maria = CustomerFactory(first_name="Maura", last_name="Plaza", country="ES")
+    twin = CustomerFactory(first_name="Maura", last_name="Plaza", country="ES")
+    alone = CustomerFactory(first_name="Unique", last_name="Person")
+    ticket = TicketFactory(customer=maria)
+    url = reverse("customers:duplicates", args=[maria.pk])
+
+    # when the ticket page loads its duplicates slot
+    page = agent_client.get(reverse("tickets:detail", args=[ticket.pk])).content.decode()
+    flagged = agent_client.get(url, {"beside": "ticket"}).content.decode()
+    quiet = agent_client.get(reverse("customers:duplicates", args=[alone.pk]), {"beside": "ticket"})
+
+    # then the ticket page asks for it, the warning names the other record, and a lone customer gets nothing
+    assert f'hx-get="{url}?beside=ticket"' in page
+    assert "Possible duplicate record" in flagged and f"(#{twin.pk})" in flagged and "same country (ES)" in flagged
+    assert quiet.status_code == 200 and quiet.content == b""
