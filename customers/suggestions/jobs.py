@@ -108,9 +108,9 @@ def churn_score(features: ChurnFeatures, *, now: datetime) -> tuple[float | None
 
     if features.orders_before >= 2 and features.orders_recent < features.orders_before:
         score += 0.15 * (features.orders_before - features.orders_recent) / features.orders_before
+        recent = "1 order" if features.orders_recent == 1 else f"{features.orders_recent} orders"
         factors["Frequency"] = (
-            f"{features.orders_recent} orders in the last 6 months, down from {features.orders_before} "
-            "in the 6 months before"
+            f"{recent} in the last 6 months, down from {features.orders_before} in the 6 months before"
         )
 
     if features.spend_before > 0 and features.spend_recent < features.spend_before / 2:

@@ -303,7 +303,7 @@ def drifting_away(world: World, cid: int) -> list[Plan]:
     """Has not ordered for months, rated the last help 2, and has a question still open."""
     person = person_new(world, cid, place=_place("AT"), created_at=_ago(world, 500), channels=("email",))
     person.churn = True
-    for days in (290, 210, 150):
+    for days in (400, 330, 265, 200):
         order_new(world, person, _ago(world, days), status=Order.Status.DELIVERED)
     specs = [
         TicketSpec(
@@ -322,6 +322,25 @@ def drifting_away(world: World, cid: int) -> list[Plan]:
     return [Plan(person, specs, consent={"surveys": True})]
 
 
+def prefers_chat(world: World, cid: int) -> list[Plan]:
+    """Answers chat within minutes but email only hours later, and wrote by email three days
+    ago without an answer yet: the first-response target is missed (switch to chat, reply now)."""
+    person = person_new(world, cid, place=_place("CA"), created_at=_ago(world, 240), channels=("email", "chat"))
+    orders_random(world, person, 3)
+    agent = world.agent("agent")
+    specs = [
+        TicketSpec(channel, status, topic, daytime(world, person, days), assignee=agent, rating=rating)
+        for channel, status, topic, days, rating in (
+            ("email", CLOSED, "account", 60, 4),
+            ("chat", CLOSED, "product_question", 45, 5),
+            ("email", CLOSED, "invoice", 30, 4),
+            ("chat", SOLVED, "product_question", 12, 5),
+        )
+    ]
+    specs.append(TicketSpec("email", NEW, "account", daytime(world, person, 3), "urgent", team=None))
+    return [Plan(person, specs, consent={"surveys": True})]
+
+
 SCRIPTS: list[Callable[[World, int], list[Plan]]] = [
     late_order,
     repeat_contacter,
@@ -332,8 +351,9 @@ SCRIPTS: list[Callable[[World, int], list[Plan]]] = [
     duplicates,
     cart_abandoner,
     drifting_away,
+    prefers_chat,
 ]
-SCRIPTED_CUSTOMERS = 11
+SCRIPTED_CUSTOMERS = 12
 
 
 def random_plan(world: World, cid: int, tickets: int) -> Plan:

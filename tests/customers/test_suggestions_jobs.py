@@ -66,7 +66,7 @@ class TestChurnScore:
 
         assert factors == {
             "Recency": "Last order 120 days ago; they used to order about every 40 days",
-            "Frequency": "1 orders in the last 6 months, down from 5 in the 6 months before",
+            "Frequency": "1 order in the last 6 months, down from 5 in the 6 months before",
             "Spend": "Spent 40.00 in the last 6 months, down from 310.00 in the 6 months before",
             "Contact rate": "4 conversations in the last 30 days",
             "Last CSAT": "Rated the last help 2/5 on 3 May",

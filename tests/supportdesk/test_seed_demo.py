@@ -18,9 +18,12 @@ from customers.models import (
     Customer,
     Event,
     Order,
+    ProductAffinity,
     Refund,
 )
 from customers.services import customer_figures_refresh
+from customers.suggestions.registry import suggestion_registry
+from customers.suggestions.selectors import suggestion_panel
 from supportdesk import roles
 from tests.factories import CustomerFactory
 from tickets.models import CSATSurvey, Macro, Message, Team, Ticket
@@ -178,3 +181,24 @@ class TestSeedDemo:
         assert not Customer.objects.filter(first_name="Stray").exists()
         assert list(Customer.objects.order_by("id").values_list("first_name", "last_name")) == names
         assert signs_in("admin", PASSWORD)
+
+    def test_every_suggestion_rule_fires_for_some_demo_customer(self):
+        # given a small demo (the jobs run at its end: bought together, churn risk, VIP threshold)
+        output = seed()
+
+        # when every customer's suggestions are computed, on the profile and in their open conversation
+        fired: dict[str, str] = {}
+        for customer in Customer.objects.order_by("pk"):
+            open_ticket = customer.tickets.filter(status__in=Ticket.UNSOLVED).order_by("-created_at").first()
+            for ticket in (None, open_ticket):
+                for suggestion in suggestion_panel(customer=customer, ticket=ticket, limit=50).suggestions:
+                    fired.setdefault(suggestion.rule, suggestion.reason)
+
+        # then each rule is shown somewhere, and the statistics rules read the jobs' figures
+        assert "bought-together pairs" in output and ProductAffinity.objects.exists()
+        assert set(fired) == {rule.id for rule in suggestion_registry.all()}
+        assert re.match(r"\d+% of the orders with .+ also held ", fired["cross_sell"])
+        assert re.match(
+            r"Churn risk \d+% \(high\)\. Why: .*(Last order \d+ days ago|Rated the last help)", fired["churn_risk"]
+        )
+        assert fired["order_delayed"].startswith("Order #") and "has not been delivered" in fired["order_delayed"]

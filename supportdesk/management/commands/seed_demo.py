@@ -1,7 +1,9 @@
 """``manage.py seed_demo``: coherent demo data and the users agent, lead and admin.
 
-Safe to run on every ``make demo``: when customers already exist it adds nothing and only makes
-sure the demo users exist with the given password. ``--reset`` deletes the demo data first.
+After writing the data it runs the suggestions jobs (bought together, churn risk, VIP
+threshold) so every suggested next action has its statistics. Safe to run on every
+``make demo``: when customers already exist it adds nothing and only makes sure the demo users
+exist with the given password. ``--reset`` deletes the demo data first.
 """
 
 import secrets
@@ -13,6 +15,7 @@ from django.db import transaction
 from tqdm import tqdm
 
 from customers.models import Customer
+from customers.suggestions.jobs import churn_refresh_all, product_affinity_refresh, vip_threshold_refresh
 from supportdesk.demo.build import demo_build
 from supportdesk.demo.staff import LOGINS, STAFF, demo_reset, staff_ensure
 
@@ -61,6 +64,16 @@ class Command(BaseCommand):
             self.style.SUCCESS(f"Demo data: {total:,} rows in {seconds:.1f} s ({total / seconds:,.0f} rows/s).")
         )
         self.stdout.write("  " + ", ".join(f"{count:,} {name}" for name, count in counts.items() if count))
+        self._suggestion_jobs()
+
+    def _suggestion_jobs(self) -> None:
+        # What beat runs nightly, run once now, so the demo's suggestions (cross_sell,
+        # churn_risk, vip) read the statistics the jobs compute from the data just written.
+        pairs = product_affinity_refresh()
+        risks = churn_refresh_all()
+        threshold = vip_threshold_refresh()
+        vip = f", VIP from {threshold:,.2f} lifetime value" if threshold is not None else ""
+        self.stdout.write(f"Suggestions: {pairs:,} bought-together pairs, churn risk for {risks:,} customers{vip}.")
 
     def _logins(self, *, password: str, generated: bool) -> None:
         width = max(len(name) for name in LOGINS)
