@@ -1,23 +1,38 @@
 """Consent is enforced in one place (customers/consent.py) and asked at every use.
 
 Property tests: for any sequence of decisions, the state is the latest decision else the
-purpose's default, and no blocked use happens — no event stored, no purpose-bound reply sent,
-no survey sent, no suggestion allowed.
+purpose's default, and no blocked use happens — no event stored, no purpose-bound reply or
+macro sent, no survey sent, no marketing suggestion without ``marketing``, no history-based
+suggestion without ``personalization``, and a blocked suggestion cannot be accepted. The expected
+state is worked out here from the decisions themselves, never by asking ``customers.consent``.
 """
 
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from customers import consent
-from customers.models import Channel, ConsentPurpose, Customer, Event
+from customers.models import Channel, ConsentPurpose, Customer, Event, ProductAffinity
 from customers.services import EventInput, consent_record, events_record
-from tests.factories import ContactPointFactory, CustomerFactory, TicketFactory, UserFactory
+from customers.suggestions.feedback import suggestion_accept
+from customers.suggestions.selectors import suggestion_panel
+from tests.factories import (
+    ContactPointFactory,
+    CustomerFactory,
+    MacroFactory,
+    OrderFactory,
+    OrderLineFactory,
+    ProductFactory,
+    TicketFactory,
+    UserFactory,
+)
 from tickets.csat import csat_survey_send
+from tickets.macros import macro_preview
 from tickets.models import Message, Ticket
 from tickets.services import ticket_reply
 
@@ -135,6 +150,72 @@ def test_no_survey_is_sent_without_surveys_consent(history, default_for):
     assert (survey.sent_at is not None) == expected["surveys"]
     sent = Message.objects.filter(ticket=ticket, direction=Message.Direction.OUTBOUND).exists()
     assert sent == expected["surveys"]
+
+
+def _customer_every_rule_fires_for() -> Customer:
+    """A customer with a high churn score, a cart left behind and a product bought with another:
+    the churn, cross-sell (personalization) and abandoned-cart (marketing) rules all fire."""
+    customer = CustomerFactory(churn_risk=0.9, churn_factors={"Recency": "No order for 90 days"}, order_count=2)
+    ContactPointFactory(customer=customer, channel=Channel.EMAIL)
+    bought = OrderLineFactory(order=OrderFactory(customer=customer), product=ProductFactory(name="Boots"))
+    ProductAffinity.objects.create(
+        product=bought.product, other=ProductFactory(name="Socks"), together=9, confidence=0.8
+    )
+    Customer.objects.filter(pk=customer.pk).update(last_order_at=timezone.now() - timedelta(days=30))
+    Event.objects.create(customer=customer, kind=Event.Kind.CART_ABANDONED, payload={"items": ["Hat"]})
+    customer.refresh_from_db()
+    return customer
+
+
+HISTORY_RULES = {"churn_risk", "cross_sell"}  # read purchase history: need personalization
+MARKETING_RULES = {"cart_abandoned"}  # an offer or reminder: needs marketing
+
+
+def test_the_suggestion_fixture_fires_the_history_and_marketing_rules_when_allowed():
+    # given everything granted (so the property below is not vacuous)
+    customer = _customer_every_rule_fires_for()
+    for code in PURPOSES:
+        consent_record(customer=customer, purpose=code, granted=True, source="admin")
+    cache.clear()
+
+    shown = {s.rule for s in suggestion_panel(customer=customer, limit=20).suggestions}
+
+    assert shown >= HISTORY_RULES | MARKETING_RULES
+
+
+@PROPERTY
+@given(history=decisions, default_for=defaults)
+def test_no_suggestion_is_shown_or_accepted_without_its_purposes(history, default_for):
+    customer = _customer_every_rule_fires_for()
+    expected = _given_state(customer, history, default_for)
+    cache.clear()
+
+    panel = suggestion_panel(customer=customer, limit=20)
+
+    shown = {s.rule for s in panel.suggestions}
+    granted = {code for code, on in expected.items() if on}
+    assert all(set(s.purposes) <= granted for s in panel.suggestions)
+    if not expected["marketing"]:
+        assert not shown & MARKETING_RULES
+    if not expected["personalization"]:
+        assert not shown & HISTORY_RULES
+    # the agent sees why each held-back suggestion is missing, and cannot accept it anyway
+    for blocked in panel.blocked:
+        assert blocked.why and "not granted" in blocked.why
+        with pytest.raises(ValidationError, match="cannot be used"):
+            suggestion_accept(ref=blocked.suggestion.ref, agent=None)
+
+
+@PROPERTY
+@given(history=decisions, default_for=defaults, purpose=st.sampled_from(PURPOSES))
+def test_no_macro_serving_a_purpose_renders_as_sendable_without_it(history, default_for, purpose):
+    ticket = TicketFactory(channel=Channel.EMAIL)
+    macro = MacroFactory(body="A 10% discount for you, {{ customer.first_name }}", purpose=purpose)
+    expected = _given_state(ticket.customer, history, default_for)
+
+    rendered = macro_preview(macro=macro, ticket=ticket, agent=None)
+
+    assert (rendered.refusal == "") == expected[purpose]
 
 
 def test_an_agent_sees_why_marketing_is_blocked():
