@@ -325,6 +325,40 @@ def test_a_failed_delivery_offers_a_retry(agent_client):
     assert "Retry delivery" in html and "SMTP 451" in html
 
 
+def test_the_retry_button_delivers_a_failed_reply_again(agent_client, django_capture_on_commit_callbacks):
+    # given a reply whose delivery failed
+    customer = CustomerFactory()
+    ContactPointFactory(customer=customer, channel=Channel.EMAIL, value="c@example.com")
+    ticket = TicketFactory(customer=customer)
+    failed = MessageFactory(
+        ticket=ticket,
+        channel=Channel.EMAIL,
+        direction=Message.Direction.OUTBOUND,
+        delivery=Message.Delivery.FAILED,
+        delivery_error="SMTP 451",
+    )
+
+    # when the agent presses Retry delivery
+    with django_capture_on_commit_callbacks(execute=True):
+        response = agent_client.post(reverse("tickets:message_retry", args=[failed.pk]), follow=True)
+
+    # then it is delivered, the error is gone and the page says so
+    failed.refresh_from_db()
+    assert (failed.delivery, failed.delivery_error) == (Message.Delivery.SENT, "")
+    assert "Delivery retried." in response.content.decode()
+
+
+def test_retrying_a_message_that_did_not_fail_is_refused_with_the_reason(agent_client):
+    ticket = TicketFactory()
+    sent = MessageFactory(ticket=ticket, direction=Message.Direction.OUTBOUND, delivery=Message.Delivery.SENT)
+
+    response = agent_client.post(reverse("tickets:message_retry", args=[sent.pk]), follow=True)
+
+    assert "Only a failed message can be retried." in response.content.decode()
+    sent.refresh_from_db()
+    assert sent.delivery == Message.Delivery.SENT
+
+
 # Editing in place ---------------------------------------------------------------------------------
 
 
