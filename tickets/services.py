@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from customers import consent
+from customers.identity import contact_normalise
 from customers.models import Channel, ContactPoint, Customer
 from customers.services import customer_contact_touch, customer_resolve
 
@@ -42,6 +43,21 @@ def ticket_open(
     opened_at: datetime | None = None,
 ) -> Ticket:
     """Open a ticket and set its SLA due times from the active policy for its priority."""
+    return _ticket_create(
+        customer=customer, subject=subject, channel=channel, priority=priority, team=team, opened_at=opened_at
+    )
+
+
+def _ticket_create(
+    *,
+    customer: Customer,
+    subject: str,
+    channel: str,
+    priority: str = "normal",
+    team: Team | None = None,
+    opened_at: datetime | None = None,
+) -> Ticket:
+    # ticket_open without a savepoint of its own, for callers already inside a transaction.
     opened_at = opened_at or timezone.now()
     subject = (subject or "").strip()[:255] or "(no subject)"
     first_due, resolution_due = sla_due_times(priority=priority, opened_at=opened_at, team=team)
@@ -63,17 +79,27 @@ def ticket_open(
     return ticket
 
 
-def _ticket_to_continue(customer: Customer, channel: str, at: datetime) -> Ticket | None:
+def _ticket_to_continue(
+    *, channel: str, at: datetime, customer: Customer | None = None, sender: str = ""
+) -> Ticket | None:
+    """The latest unsolved ticket on ``channel`` of ``customer``, or of whoever owns the
+    normalised contact ``sender`` (then with its customer loaded: one query for both). Locked,
+    so that the reopen decision below reads the status as it is."""
     window = at - timedelta(days=settings.DESK_CONTINUE_TICKET_DAYS)
-    return (
-        Ticket.objects.select_for_update()
-        .filter(customer=customer, channel=channel, status__in=Ticket.UNSOLVED, last_message_at__gte=window)
-        .order_by("-last_message_at")
-        .first()
+    tickets = Ticket.objects.select_for_update(of=("self",)).filter(
+        channel=channel, status__in=Ticket.UNSOLVED, last_message_at__gte=window
     )
+    if customer is not None:
+        tickets = tickets.filter(customer=customer)
+    else:
+        tickets = tickets.select_related("customer").filter(
+            customer__merged_into__isnull=True,
+            customer__contact_points__channel=SENDER_CONTACT_CHANNEL[channel],
+            customer__contact_points__value=sender,
+        )
+    return tickets.order_by("-last_message_at", "-pk").first()
 
 
-@transaction.atomic
 def message_receive(
     *,
     channel: str,
@@ -81,55 +107,110 @@ def message_receive(
     body: str,
     subject: str = "",
     body_html: str = "",
+    body_display: str = "",
     external_id: str = "",
     received_at: datetime | None = None,
     ticket: Ticket | None = None,
     first_name: str = "",
     last_name: str = "",
+    unseen: bool = False,
 ) -> Message:
     """Store an inbound message, opening a ticket or continuing one.
 
     The sender is resolved to a customer (created if new). The message continues ``ticket``
     when given (e.g. an email reply threaded by its headers), else the customer's latest
-    unsolved ticket on the same channel, else it opens a new one. Idempotent: a message whose
-    (channel, external_id) is already stored is returned unchanged.
+    unsolved ticket on the same channel, else it opens a new one. A message to a pending or
+    solved ticket reopens it. ``body_display`` is the text to show when it differs from
+    ``body`` (an email without its quoted history).
+
+    Idempotent: a message whose (channel, external_id) is already stored is returned
+    unchanged; ``unseen`` tells that the caller has just looked that up in this transaction.
+    All or nothing: a concurrent delivery of the same message that wins the race leaves no
+    ticket or customer behind from this one, and its message is returned.
+
+    Round trips matter here (every inbound email, chat line and API message comes through):
+    a known sender with an open ticket costs one query for both, a new ticket is created
+    without a savepoint of its own, and the ticket and customer are touched by one UPDATE each.
     """
     if channel not in Channel.values:
         raise ValidationError({"channel": f"Unknown channel {channel!r}."})
     if not (body or "").strip() and not body_html:
         raise ValidationError({"body": "A message needs a body."})
-    if external_id:
+    if external_id and not unseen:
         existing = Message.objects.filter(channel=channel, external_id=external_id).first()
         if existing:
             return existing
-    received_at = received_at or timezone.now()
-    customer = customer_resolve(
-        channel=SENDER_CONTACT_CHANNEL[channel], value=sender, first_name=first_name, last_name=last_name
-    ).customer
-    if ticket is None or ticket.customer_id != customer.pk:
-        ticket = _ticket_to_continue(customer, channel, received_at)
-    if ticket is None:
-        ticket = ticket_open(customer=customer, subject=subject or body[:80], channel=channel, opened_at=received_at)
     try:
         with transaction.atomic():
-            message = Message.objects.create(
-                ticket=ticket,
+            return _message_store(
                 channel=channel,
-                direction=Message.Direction.INBOUND,
-                sender=sender.strip()[:254],
+                sender=sender,
                 body=body,
+                subject=subject,
                 body_html=body_html,
+                body_display=body_display,
                 external_id=external_id,
-                created_at=received_at,
+                received_at=received_at or timezone.now(),
+                ticket=ticket,
+                first_name=first_name,
+                last_name=last_name,
             )
     except IntegrityError:
-        # A concurrent delivery of the same message won the race.
-        return Message.objects.get(channel=channel, external_id=external_id)
-    updates = {"last_message_at": received_at, "updated_at": timezone.now()}
+        winner = Message.objects.filter(channel=channel, external_id=external_id).first() if external_id else None
+        if winner is None:
+            raise
+        return winner
+
+
+def _message_store(
+    *,
+    channel: str,
+    sender: str,
+    body: str,
+    subject: str,
+    body_html: str,
+    body_display: str,
+    external_id: str,
+    received_at: datetime,
+    ticket: Ticket | None,
+    first_name: str,
+    last_name: str,
+) -> Message:
+    contact_channel = SENDER_CONTACT_CHANNEL[channel]
+    customer = None
+    if ticket is None:
+        normalised = contact_normalise(channel=contact_channel, value=sender)
+        ticket = _ticket_to_continue(channel=channel, at=received_at, sender=normalised)
+        customer = ticket.customer if ticket is not None else None
+    if customer is None:
+        resolution = customer_resolve(channel=contact_channel, value=sender, first_name=first_name, last_name=last_name)
+        customer = resolution.customer
+        if ticket is not None and ticket.customer_id != customer.pk:
+            ticket = None
+        # A customer created just now has no tickets; a known one is looked up again by
+        # customer when the lookup by contact missed (its contact may lead to a merge survivor).
+        if ticket is None and not resolution.created:
+            ticket = _ticket_to_continue(channel=channel, at=received_at, customer=customer)
+    opened = ticket is None
+    if opened:
+        ticket = _ticket_create(customer=customer, subject=subject or body[:80], channel=channel, opened_at=received_at)
+    message = Message.objects.create(
+        ticket=ticket,
+        channel=channel,
+        direction=Message.Direction.INBOUND,
+        sender=sender.strip()[:254],
+        body=body,
+        body_html=body_html,
+        body_display=body_display if body_display and body_display != body.strip() else "",
+        external_id=external_id,
+        created_at=received_at,
+    )
     reopened = ticket.status in (Ticket.Status.PENDING, Ticket.Status.SOLVED)
-    if reopened:
-        updates.update(status=Ticket.Status.OPEN, solved_at=None)
-    Ticket.objects.filter(pk=ticket.pk).update(**updates)
+    if not opened:
+        updates = {"last_message_at": received_at, "updated_at": timezone.now()}
+        if reopened:
+            updates.update(status=Ticket.Status.OPEN, solved_at=None)
+        Ticket.objects.filter(pk=ticket.pk).update(**updates)
     if reopened:
         ticket_sla_recompute(ticket=ticket, at=received_at)
     customer_contact_touch(customer=customer, at=received_at)

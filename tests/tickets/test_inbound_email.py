@@ -183,6 +183,20 @@ class TestThreading:
         assert message.body_display == "Thanks! I have sent them back today."
         assert "please return them" in message.body
 
+    def test_the_ticket_page_shows_the_reply_without_its_quoted_history(self, maria_conversation, agent_client):
+        _ingest("reply_thread.eml")
+
+        page = agent_client.get(reverse("tickets:detail", args=[maria_conversation.pk])).content.decode()
+
+        assert "Thanks! I have sent them back today." in page
+        assert "Kind regards," not in page  # the quoted block under the reply
+        assert "Support &lt;support@desk.example.com&gt; wrote:" not in page
+
+    def test_a_reply_with_nothing_quoted_stores_no_separate_display_text(self, maria_conversation):
+        message = Message.objects.get(pk=_ingest("plain_utf8.eml").message_pk)
+
+        assert message.body_display == ""
+
     def test_outlook_original_message_blocks_are_trimmed(self, maria_conversation):
         message = Message.objects.get(pk=_ingest("outlook_reply.eml").message_pk)
 
@@ -360,3 +374,66 @@ class TestAdminKeys:
         shown = [str(m) for m in response.context["messages"]]
         raw = shown[0].split("The new key is ")[1].split(" ")[0]
         assert ApiKey.hash(raw) == key.hashed and key.created_by == admin_user
+
+
+class TestRoundTrips:
+    """Every inbound email goes through here: its queries are budgeted and stay flat."""
+
+    def _mail(self, sender: str, n: int, in_reply_to: str = "") -> bytes:
+        thread = f"In-Reply-To: {in_reply_to}\n" if in_reply_to else ""
+        return (
+            f"From: {sender}\nTo: support@desk.example.com\nSubject: Order {n}\nMessage-ID: <rt-{n}@example.com>\n"
+            f"{thread}Content-Type: text/plain; charset=utf-8\n\nWhere is my parcel? {n}\n"
+        ).encode()
+
+    @pytest.mark.parametrize("history", [1, 30])
+    def test_a_known_sender_continuing_a_ticket_costs_a_fixed_few_queries(self, history, django_assert_max_num_queries):
+        for n in range(history):
+            email_ingest(raw=self._mail("ana@example.com", n))
+
+        # duplicate check, sender and open ticket in one, insert, ticket and customer touch,
+        # plus the transaction and its savepoint
+        with django_assert_max_num_queries(9):
+            result = email_ingest(raw=self._mail("ana@example.com", 1000))
+
+        assert result.status == "stored"
+        assert Ticket.objects.count() == 1 and Message.objects.count() == history + 1
+
+    def test_a_threaded_reply_costs_a_fixed_few_queries(self, django_assert_max_num_queries):
+        first = email_ingest(raw=self._mail("ana@example.com", 1))
+
+        with django_assert_max_num_queries(10):
+            reply = email_ingest(raw=self._mail("ana@example.com", 2, in_reply_to="<rt-1@example.com>"))
+
+        assert reply.ticket_id == first.ticket_id
+
+    def test_mail_to_a_merged_customer_continues_the_survivor_s_ticket(self, agent):
+        from customers.merge import customer_merge
+
+        survivor, merged = CustomerFactory(), CustomerFactory()
+        ContactPointFactory(customer=merged, channel="email", value="old@example.com")
+        open_ticket = TicketFactory(customer=survivor, channel="email", status=Ticket.Status.OPEN)
+        customer_merge(survivor=survivor, merged=merged, actor=agent, reason="Same person")
+
+        result = email_ingest(raw=self._mail("old@example.com", 1))
+
+        assert result.ticket_id == open_ticket.pk
+        assert Ticket.objects.filter(customer=merged).count() == 0
+
+    def test_losing_a_race_for_the_same_message_id_leaves_nothing_behind(self):
+        from tickets.services import message_receive
+
+        first = email_ingest(raw=self._mail("ana@example.com", 1))
+        # A second delivery that did not see the first (its duplicate check ran before the
+        # first committed): the unique (channel, external_id) stops it.
+        again = message_receive(
+            channel="email",
+            sender="someone-new@example.com",
+            body="Where is my parcel? 1",
+            external_id="<rt-1@example.com>",
+            unseen=True,
+        )
+
+        assert again.pk == first.message_pk
+        assert Ticket.objects.count() == 1 and Message.objects.count() == 1
+        assert not ContactPoint.objects.filter(value="someone-new@example.com").exists()

@@ -519,16 +519,15 @@ def email_ingest_parsed(*, parsed: ParsedEmail, raw: bytes, released: bool = Fal
             body=body,
             subject=parsed.subject,
             body_html=parsed.html,
+            body_display=quoted_history_trim(body),
             external_id=parsed.message_id,
             ticket=ticket,
             first_name=first_name,
             last_name=last_name,
+            unseen=True,  # looked up by Message-ID above, in this transaction
         )
     except ValidationError as exc:
         return _quarantine(parsed, raw, QuarantinedEmail.Reason.UNREADABLE, "; ".join(exc.messages))
-    display = quoted_history_trim(body)
-    if display != body.strip():
-        Message.objects.filter(pk=message.pk).update(body_display=display)
     for item in parsed.attachments:
         attachment_store(message=message, filename=item.filename, content_type=item.content_type, data=item.data)
     return EmailIngestResult("stored", parsed.message_id, message.ticket_id, message.pk)
