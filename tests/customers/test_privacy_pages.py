@@ -8,8 +8,10 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from rest_framework.test import APIClient
 
-from customers.models import AuditEvent, Channel, ConsentRecord, Customer, Job
+from customers.models import AuditEvent, Channel, ConsentPurpose, ConsentRecord, Customer, Job
+from customers.privacy import urls as privacy_urls
 from customers.services import audit_record, consent_record
 from tests.factories import ContactPointFactory, CustomerFactory
 
@@ -189,21 +191,72 @@ class TestTheAuditLog:
         assert "Page 3 of 3" in response.content.decode()
 
 
+ADMIN_ONLY = {
+    # every privacy URL except the two an agent uses from a conversation (agent_decision,
+    # preference_link); test_every_privacy_url_is_classified keeps this list complete
+    "privacy:index",
+    "privacy:purposes",
+    "privacy:purpose_create",
+    "privacy:purpose_edit",
+    "privacy:customers",
+    "privacy:customer",
+    "privacy:decision_record",
+    "privacy:export_start",
+    "privacy:erase_start",
+    "privacy:legal_hold",
+    "privacy:job",
+    "privacy:job_download",
+    "privacy:imports",
+    "privacy:retention",
+    "privacy:retention_preview",
+    "privacy:retention_run",
+    "privacy:audit",
+    "privacy:audit_export",
+}
+AGENT_ALLOWED = {"privacy:agent_decision", "privacy:preference_link"}
+
+
+def _privacy_url(name: str, customer, job, purpose) -> str:
+    kwargs = {"customer_id": customer.pk, "job_id": job.pk, "purpose_id": purpose.pk}
+    pattern = next(p for p in privacy_urls.urlpatterns if f"privacy:{p.name}" == name)
+    return reverse(name, kwargs={key: kwargs[key] for key in pattern.pattern.converters})
+
+
+def test_every_privacy_url_is_classified():
+    assert {f"privacy:{p.name}" for p in privacy_urls.urlpatterns} == ADMIN_ONLY | AGENT_ALLOWED
+
+
 @pytest.mark.parametrize("role", ["agent", "lead"])
-def test_agents_and_leads_cannot_reach_the_admin_pages(request, client, role):
-    client.force_login(request.getfixturevalue(role))
+def test_agents_and_leads_cannot_reach_the_admin_pages_or_jobs(request, client, role, admin_user):
+    # given a customer with a finished export, and a purpose
+    user = request.getfixturevalue(role)
     customer = CustomerFactory()
-    for name, kwargs in [
-        ("privacy:index", {}),
-        ("privacy:purposes", {}),
-        ("privacy:customers", {}),
-        ("privacy:customer", {"customer_id": customer.pk}),
-        ("privacy:imports", {}),
-        ("privacy:retention", {}),
-        ("privacy:audit", {}),
-        ("privacy:audit_export", {}),
+    job = Job.objects.create(kind=Job.Kind.CUSTOMER_EXPORT, customer=customer, status=Job.Status.SUCCEEDED)
+    purpose = ConsentPurpose.objects.get(code="marketing")
+    client.force_login(user)
+    api = APIClient()
+    api.force_authenticate(user)
+
+    # when they try every admin page, form and job, on the site and through the API
+    answers = {}
+    for name in sorted(ADMIN_ONLY):
+        url = _privacy_url(name, customer, job, purpose)
+        answers[name] = {
+            client.get(url).status_code,
+            client.post(url, {"reason": "Because I can", "confirm": "ERASE"}).status_code,
+        }
+    for method, url in [
+        ("get", f"/api/v1/jobs/{job.pk}/"),
+        ("post", f"/api/v1/customers/{customer.public_id}/export/"),
+        ("post", f"/api/v1/customers/{customer.public_id}/erase/"),
     ]:
-        assert client.get(reverse(name, kwargs=kwargs)).status_code == 403, name
+        answers[url] = {getattr(api, method)(url, {"reason": "Because I can"}).status_code}
+
+    # then each one is refused (403; 405 only for the method a form does not take), and nothing
+    # was started or changed
+    assert {key: codes for key, codes in answers.items() if 403 not in codes or codes - {403, 405}} == {}
+    assert list(Job.objects.values_list("pk", flat=True)) == [job.pk]
+    assert not AuditEvent.objects.filter(action__in=["export_downloaded", "erasure_requested", "export_requested"])
     # and the navigation does not offer them
     assert 'href="/privacy/"' not in client.get(reverse("tickets:inbox")).content.decode()
 
