@@ -286,10 +286,13 @@ def ticket_reply(
 
 
 def message_delivery_schedule(*, message: Message) -> None:
-    """Queue delivery once the surrounding transaction has committed."""
+    """Queue delivery once the surrounding transaction has committed.
+
+    The message is stored first: if the broker cannot be reached, the error is logged, the
+    agent's request still succeeds, and ``outbox_sweep`` (beat) enqueues it later."""
     from .tasks import message_deliver
 
-    transaction.on_commit(lambda: message_deliver.delay(message.pk))
+    transaction.on_commit(lambda: message_deliver.delay(message.pk), robust=True)
 
 
 @transaction.atomic

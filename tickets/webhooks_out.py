@@ -88,8 +88,9 @@ def webhook_event_publish(*, event: str, ticket: Ticket | None = None, survey: C
 
     for subscription in subscriptions:
         delivery_id = str(uuid.uuid4())
+        # robust: a broker that is down must not fail the change that raised the event (logged).
         transaction.on_commit(
-            lambda sid=subscription.pk, did=delivery_id: webhook_deliver.delay(sid, event, payload, did)
+            lambda sid=subscription.pk, did=delivery_id: webhook_deliver.delay(sid, event, payload, did), robust=True
         )
     return len(subscriptions)
 

@@ -27,6 +27,8 @@ from tests.conftest import service_unavailable
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKER_START_SECONDS = 30
+# The file mail backend writes one file per connection, messages separated by a line of 79 dashes.
+MAIL_FILE_SEPARATOR = "\n" + "-" * 79 + "\n"
 
 
 @dataclass
@@ -142,6 +144,8 @@ def worker_start(
         "DATABASE_URL": database_url,
         "CELERY_BROKER_URL": broker_url,
         "CELERY_RESULT_BACKEND": settings.CELERY_RESULT_BACKEND or broker_url,
+        # Tasks the worker's tasks send (retries, the outbox sweep's deliveries) stay on its queue.
+        "CELERY_TASK_DEFAULT_QUEUE": queue,
         # django-environ drops the path's leading slash: "filemail:///" + "/tmp/..." is absolute.
         "EMAIL_URL": f"filemail:///{mail_dir.as_posix()}",
         "PYTHONUNBUFFERED": "1",

@@ -1,0 +1,138 @@
+"""The broker down while agents reply and mail arrives by webhook: every reply and every delivery
+is stored and answered normally, and once the broker is back the beat sweeper (``outbox_sweep``)
+enqueues the stranded replies, which a real worker then delivers once each.
+
+The broker is a throwaway ``redis-server`` on a port of its own (the shared one is never
+stopped); the worker and this process both use it as their broker.
+"""
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime
+
+import pytest
+from django.db.models import F
+from django.urls import reverse
+from django.utils import timezone
+
+from customers.models import Channel
+from supportdesk.models import WebhookDelivery
+from supportdesk.webhook_signatures import signature_headers
+from tests.factories import ContactPointFactory, CustomerFactory, TicketFactory
+from tests.integration.conftest import (
+    MAIL_FILE_SEPARATOR,
+    WORKER,
+    tasks_sent_to,
+    worker_start,
+    worker_stop,
+)
+from tests.integration.local_servers import LocalRedis, wait_for
+from tickets import tasks
+from tickets.models import Message, Ticket
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+
+@contextmanager
+def producing_to(url: str) -> Iterator[None]:
+    """Make this process publish tasks to the broker at ``url`` (its connection pools rebuilt)."""
+    from supportdesk.celery import app
+
+    def reset() -> None:
+        if app._pool is not None:
+            app._pool.force_close_all()
+        app._pool = None
+        app.amqp._producer_pool = None
+
+    # Celery reads CELERY_BROKER_URL from the environment before its own settings.
+    previous = os.environ.get("CELERY_BROKER_URL")
+    reset()
+    os.environ["CELERY_BROKER_URL"] = url
+    try:
+        assert app.connection_for_write().as_uri().endswith(f":{url.rsplit(':', 1)[1]}")
+        yield
+    finally:
+        reset()
+        if previous is None:
+            del os.environ["CELERY_BROKER_URL"]
+        else:
+            os.environ["CELERY_BROKER_URL"] = previous
+
+
+def _inbound_email(number: int) -> bytes:
+    mail = EmailMessage()
+    mail["From"] = f"Buyer {number} <buyer{number}@example.org>"
+    mail["To"] = "support@desk.example.com"
+    mail["Subject"] = f"Order {9000 + number} has not arrived"
+    mail["Message-ID"] = f"<broker-down-{number}@mail.example.org>"
+    mail["Date"] = format_datetime(timezone.now())
+    mail.set_content(f"Hello, order {9000 + number} is late.")
+    return bytes(mail)
+
+
+def test_with_the_broker_down_nothing_is_lost_and_all_goes_out_once_it_is_back(
+    request, database_url, tmp_path, agent, client, settings
+):
+    # given a broker of our own with a worker on it, and three tickets to reply to
+    settings.DESK_WEBHOOK_SECRETS = {**settings.DESK_WEBHOOK_SECRETS, "email": "email-secret"}
+    broker = LocalRedis(tmp_path)
+    broker.start()
+    worker = worker_start(broker_url=broker.url, database_url=database_url, directory=tmp_path)
+    request.node.stash[WORKER] = worker
+    tickets = []
+    for number in range(3):
+        customer = CustomerFactory(first_name=f"Reader{number}")
+        ContactPointFactory(customer=customer, channel=Channel.EMAIL, value=f"reader{number}@example.com")
+        tickets.append(TicketFactory(customer=customer, subject=f"Question {number}", channel=Channel.EMAIL))
+    client.force_login(agent)
+    try:
+        with producing_to(broker.url), tasks_sent_to(worker.queue):
+            # when the broker goes down
+            broker.stop()
+
+            # and agents reply: each request answers as usual (the reply is stored, queued)
+            for ticket in tickets:
+                response = client.post(
+                    reverse("tickets:reply", args=[ticket.pk]), {"body": f"About {ticket.subject}", "channel": "email"}
+                )
+                assert response.status_code == 302, response.content.decode()[:500]
+            # and mail arrives by webhook: each delivery is stored and answered 200
+            for number in range(2):
+                body = _inbound_email(number)
+                headers = signature_headers(secret="email-secret", body=body, delivery_id=f"broker-down-{number}")
+                response = client.post("/webhooks/email/", data=body, content_type="message/rfc822", headers=headers)
+                assert response.status_code == 200, response.content.decode()[:500]
+
+            replies = Message.objects.filter(direction=Message.Direction.OUTBOUND)
+            assert sorted(replies.values_list("delivery", flat=True)) == [Message.Delivery.QUEUED] * 3
+            assert WebhookDelivery.objects.filter(source="email").count() == 2
+            assert Ticket.objects.filter(subject__startswith="Order 900").count() == 2
+            assert Message.objects.filter(direction=Message.Direction.INBOUND).count() == 2
+
+            # when the broker is back and the beat sweeper runs after the stale delay
+            broker.start()
+            replies.update(created_at=F("created_at") - timedelta(seconds=settings.DESK_OUTBOX_STALE_SECONDS + 1))
+            swept = tasks.outbox_sweep.delay()
+
+            # then it re-enqueued the three replies and the worker delivered each once
+            assert swept.get(timeout=60) == 3
+            wait_for(
+                lambda: replies.filter(delivery=Message.Delivery.SENT).count() == 3,
+                what="the three replies to be delivered",
+                seconds=60,
+            )
+        assert list(replies.values_list("delivery_attempts", flat=True)) == [1, 1, 1]
+        mails = [
+            chunk
+            for path in worker.mail_dir.iterdir()
+            for chunk in path.read_text().split(MAIL_FILE_SEPARATOR)
+            if chunk.strip()
+        ]
+        recipients = sorted(line for mail in mails for line in mail.splitlines() if line.startswith("To: "))
+        assert recipients == [f"To: reader{number}@example.com" for number in range(3)]
+    finally:
+        worker_stop(worker)
+        broker.stop()
