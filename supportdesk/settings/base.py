@@ -158,6 +158,8 @@ CONTENT_SECURITY_POLICY = {
 
 email_config = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(email_config)
+# A mail server that accepts the connection and then stalls must not hold a worker until the task limit.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="support@desk.example.com")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
