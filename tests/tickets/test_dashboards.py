@@ -10,6 +10,7 @@ import json
 import random
 import statistics
 from datetime import UTC, date, datetime, timedelta
+from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -27,6 +28,7 @@ from tickets.dashboards.charts import report_charts
 from tickets.dashboards.filters import dashboard_query
 from tickets.dashboards.periods import PRESETS, Period, period_parse
 from tickets.dashboards.selectors import NONE, Scope
+from tickets.dashboards.tables import Links
 from tickets.models import CSATSurvey, DashboardSnapshot, Ticket
 
 pytestmark = pytest.mark.django_db
@@ -178,6 +180,7 @@ def _expected(period: Period, group_by: str, key=..., scope: dict | None = None)
         "sla_first_response_missed": sum(fr_state(t) == "missed" for t in created),
         "sla_resolution_met": sum(res_state(t) == "met" for t in created),
         "sla_resolution_missed": sum(res_state(t) == "missed" for t in created),
+        "sla_missed_tickets": sum("missed" in (fr_state(t), res_state(t)) for t in created),
         "csat_answers": len(answered),
         "csat_positive": sum(s["rating"] >= 4 for s in answered),
         "csat_low": sum(s["rating"] <= LOW for s in answered),
@@ -228,6 +231,14 @@ class TestPeriods:
         assert quarter.grain == "week" and quarter.buckets()[0] == date(2025, 12, 29)
         two_years = Period(first_day=date(2025, 1, 1), last_day=date(2026, 6, 30), zone=MADRID)
         assert two_years.grain == "month" and len(two_years.buckets()) == 18
+
+    def test_a_bucket_keeps_to_the_days_of_its_period(self):
+        quarter = Period(first_day=date(2026, 1, 1), last_day=date(2026, 3, 31), zone=MADRID)
+
+        first, last = quarter.bucket_period(date(2025, 12, 29)), quarter.bucket_period(date(2026, 3, 30))
+
+        assert (first.first_day, first.last_day) == (date(2026, 1, 1), date(2026, 1, 4))
+        assert (last.first_day, last.last_day) == (date(2026, 3, 30), date(2026, 3, 31))
 
 
 class TestFiguresAreExact:
@@ -310,6 +321,7 @@ class TestDrillDown:
             "sla_first_response_missed": measures.sla_first_response_missed,
             "sla_resolution_met": measures.sla_resolution_met,
             "sla_resolution_missed": measures.sla_resolution_missed,
+            "sla_missed": measures.sla_missed_tickets,
             "responded": measures.responded,
             "solved": measures.solved,
             "csat_answers": measures.csat_answers,
@@ -331,6 +343,115 @@ class TestDrillDown:
         tickets = selectors.drill_tickets(metric="created", period=PERIOD, scope=Scope(agent_id=NONE))
 
         assert [t.assignee_id for t in tickets] == [None]
+
+
+class TestDrillDownAsOfTheFigure:
+    """A figure served from a stored view and the list behind it agree, whatever happened since."""
+
+    def _later_activity(self, *, waiting: Ticket, survey: CSATSurvey) -> None:
+        now = timezone.now()
+        TicketFactory(created_at=now)
+        Ticket.objects.filter(pk=waiting.pk).update(first_response_at=now, status=Ticket.Status.OPEN)
+        CSATSurvey.objects.filter(pk=survey.pk).update(answered_at=now, rating=5)
+
+    def test_a_stored_figure_and_its_list_agree_after_later_activity(self, client, lead, settings):
+        settings.DESK_DASHBOARD_SNAPSHOT_SECONDS = 300
+        now = timezone.now()
+        waiting = TicketFactory(created_at=now - timedelta(days=1), first_response_due_at=now + timedelta(hours=1))
+        solved = TicketFactory(created_at=now - timedelta(days=2), solved_at=now - timedelta(days=1))
+        survey = CSATSurveyFactory(ticket=solved, sent_at=now - timedelta(hours=1))
+        client.force_login(lead)
+        index = reverse("dashboards:index")
+        client.get(index, {"period": "7d"})  # computes and stores the view
+
+        self._later_activity(waiting=waiting, survey=survey)
+        page = client.get(index, {"period": "7d"})
+
+        figures, links = page.context["report"].total.current, page.context["links"]
+        assert (figures.created, figures.sla_first_response_met, figures.surveys_answered) == (2, 0, 0)
+        listed = {
+            metric: client.get(links.drill(metric)).context["page"].paginator.count
+            for metric in ("created", "sla_first_response_met", "csat_responded")
+        }
+        assert listed == {"created": 2, "sla_first_response_met": 0, "csat_responded": 0}
+        latest = client.get(client.get(links.drill("created")).context["latest_url"])
+        assert latest.context["page"].paginator.count == 3
+
+    def test_as_of_a_moment_the_list_leaves_out_what_came_later(self):
+        now = timezone.now()
+        earlier = now - timedelta(hours=2)
+        replied = TicketFactory(created_at=now - timedelta(days=1), first_response_at=now)
+        Ticket.objects.filter(pk=replied.pk).update(first_response_due_at=now + timedelta(hours=1))
+        late = TicketFactory(created_at=now - timedelta(days=1), first_response_due_at=earlier - timedelta(hours=1))
+        period = Period(first_day=now.date() - timedelta(days=3), last_day=now.date(), zone=ZoneInfo("UTC"))
+
+        def listed(metric: str, **kwargs) -> list[int]:
+            return [t.pk for t in selectors.drill_tickets(metric=metric, period=period, **kwargs)]
+
+        assert listed("sla_first_response_met", now=now) == [replied.pk]
+        assert listed("sla_first_response_met", as_of=earlier) == []  # the reply came after
+        assert listed("sla_first_response_missed", as_of=earlier) == [late.pk]  # overdue by then
+        assert listed("responded", as_of=earlier) == []
+
+    def test_a_malformed_moment_is_named(self, client, lead):
+        client.force_login(lead)
+
+        response = client.get(reverse("dashboards:tickets"), {"metric": "created", "as_of": "yesterday"})
+
+        assert response.status_code == 400 and "as_of" in response.context["errors"]
+
+
+class TestTrendDrillDown:
+    @pytest.mark.parametrize(
+        ("period", "chart", "metric", "figure"),
+        [
+            (PERIOD, 1, "created", "created"),
+            (PERIOD, 3, "sla_missed", "sla_missed_tickets"),
+            (Period(first_day=date(2026, 1, 7), last_day=date(2026, 3, 31), zone=MADRID), 0, "csat_answers",
+             "csat_answers"),
+        ],
+    )  # fmt: skip
+    def test_every_bucket_of_a_trend_links_to_the_tickets_behind_it(self, period, chart, metric, figure):
+        _dataset(seed=13, tickets=80)
+        report = selectors.report(period=period, now=NOW)
+        previous = period.previous.query()
+        links = Links(base_query=period.query(), previous_query=previous, page_query={}, group_by="agent")
+
+        rows = report_charts(report, links)[chart].rows
+
+        assert len(rows) == len(report.trend)
+        for row, point in zip(rows, report.trend, strict=True):
+            for url, measures in ((row.url, point.current), (row.previous_url, point.previous)):
+                query = {name: values[0] for name, values in parse_qs(urlsplit(url).query).items()}
+                bucket = period_parse(first=query["from"], last=query["to"])
+                assert query["metric"] == metric
+                tickets = selectors.drill_tickets(metric=metric, period=bucket, now=NOW)
+                assert tickets.count() == getattr(measures, figure), (url, point.day)
+
+
+class TestRecomputeNow:
+    def test_a_lead_recomputes_a_stored_view_on_demand(self, client, lead, settings):
+        settings.DESK_DASHBOARD_SNAPSHOT_SECONDS = 300
+        TicketFactory(created_at=PERIOD.start)
+        client.force_login(lead)
+        march = {"from": "2026-03-01", "to": "2026-03-31", "group_by": "team"}
+        before = client.get(reverse("dashboards:index"), march).context["report"]
+        TicketFactory(created_at=PERIOD.start)
+
+        response = client.post(reverse("dashboards:refresh"), march)
+        after = client.get(response["Location"]).context["report"]
+
+        assert response.status_code == 302 and "group_by=team" in response["Location"]
+        assert (before.total.current.created, after.total.current.created) == (1, 2)
+        assert after.computed_at > before.computed_at
+
+    def test_bad_choices_come_back_named_and_a_get_is_refused(self, client, lead):
+        client.force_login(lead)
+
+        response = client.post(reverse("dashboards:refresh"), {"from": "2026-03-05", "to": "2026-03-01"}, follow=True)
+
+        assert response.status_code == 400 and "to" in response.context["errors"]
+        assert client.get(reverse("dashboards:refresh")).status_code == 405
 
 
 class TestAcceptanceByRule:

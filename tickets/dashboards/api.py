@@ -52,6 +52,7 @@ SERVICE_FIGURES = (
     "sla_resolution_met",
     "sla_resolution_missed",
     "sla_resolution_percent",
+    "sla_missed_tickets",
     "sla_percent",
 )
 PARAMETERS = [

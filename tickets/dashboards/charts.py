@@ -14,6 +14,7 @@ from django.utils.safestring import SafeString
 
 from . import formats
 from .selectors import Report
+from .tables import Links
 
 WIDTH, HEIGHT = 640, 220
 LEFT, RIGHT, TOP, BOTTOM = 56, 12, 14, 34
@@ -166,13 +167,26 @@ def _describe(series: Series, labels: Sequence[str], formatter: Callable[[float]
 
 
 @dataclass(frozen=True)
+class ChartRow:
+    """One bucket as text: its label and figure in this period and in the previous one, each
+    with the drill-down to the tickets behind it."""
+
+    label: str
+    value: str
+    url: str
+    previous_label: str
+    previous_value: str
+    previous_url: str
+
+
+@dataclass(frozen=True)
 class Chart:
     """A trend chart and the same figures as text rows (bucket, this period, previous period)."""
 
     chart_id: str
     title: str
     svg: SafeString
-    rows: list[tuple[str, str, str, str]]
+    rows: list[ChartRow]
 
 
 def bucket_label(day, grain: str) -> str:
@@ -183,20 +197,22 @@ def bucket_label(day, grain: str) -> str:
     return f"{day:%d %b}"
 
 
-TREND_FIGURES: list[tuple[str, str, Callable[[float | None], str], float | None]] = [
-    ("csat_percent", "CSAT % (answers rated 4-5)", formats.percent, 100.0),
-    ("created", "Tickets created", formats.count, None),
-    ("first_response_p50", "First-response time, median", formats.duration, None),
-    ("sla_percent", "SLA compliance %", formats.percent, 100.0),
+# (Measures attribute, title, formatter, axis maximum, drill-down metric: the tickets behind it)
+TREND_FIGURES: list[tuple[str, str, Callable[[float | None], str], float | None, str]] = [
+    ("csat_percent", "CSAT % (answers rated 4-5)", formats.percent, 100.0, "csat_answers"),
+    ("created", "Tickets created", formats.count, None, "created"),
+    ("first_response_p50", "First-response time, median", formats.duration, None, "responded"),
+    ("sla_percent", "SLA compliance %", formats.percent, 100.0, "sla_missed"),
 ]
 
 
-def report_charts(report: Report) -> list[Chart]:
-    """One chart per trend figure: the period against the previous one, bucket by bucket."""
+def report_charts(report: Report, links: Links | None = None) -> list[Chart]:
+    """One chart per trend figure: the period against the previous one, bucket by bucket; with
+    ``links``, every bucket's figure in the text rows links to the tickets behind it."""
     grain = report.period.grain
     labels = [bucket_label(point.day, grain) for point in report.trend]
     charts = []
-    for name, title, formatter, maximum in TREND_FIGURES:
+    for name, title, formatter, maximum, metric in TREND_FIGURES:
         current = [getattr(point.current, name) for point in report.trend]
         previous = [getattr(point.previous, name) for point in report.trend]
         if name == "created":
@@ -211,7 +227,18 @@ def report_charts(report: Report) -> list[Chart]:
             maximum=maximum,
         )
         rows = [
-            (labels[i], bucket_label(point.previous_day, grain), formatter(current[i]), formatter(previous[i]))
+            ChartRow(
+                label=labels[i],
+                value=formatter(current[i]),
+                url=links.drill_period(metric, report.period.bucket_period(point.day)) if links else "",
+                previous_label=bucket_label(point.previous_day, grain),
+                previous_value=formatter(previous[i]),
+                previous_url=(
+                    links.drill_period(metric, report.period.previous.bucket_period(point.previous_day))
+                    if links
+                    else ""
+                ),
+            )
             for i, point in enumerate(report.trend)
         ]
         charts.append(Chart(chart_id=f"trend-{name.replace('_', '-')}", title=title, svg=svg, rows=rows))

@@ -41,6 +41,7 @@ SUMMARY_MEASURES: list[tuple[str, str, int]] = [
     ("SLA resolution met", "sla_resolution_met", 0),
     ("SLA resolution missed", "sla_resolution_missed", 0),
     ("SLA resolution %", "sla_resolution_percent", 2),
+    ("Tickets that missed an SLA target", "sla_missed_tickets", 0),
     ("SLA compliance %", "sla_percent", 2),
 ]
 SATISFACTION = [

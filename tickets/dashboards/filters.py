@@ -8,7 +8,7 @@ who may not see the whole desk (no ``tickets.view_dashboards``) sees their own f
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
 
@@ -89,3 +89,17 @@ def dashboard_query(
         preset=preset if preset in PRESETS else "",
         own_only=own_agent_id is not None,
     )
+
+
+def as_of_parse(value: str | None) -> datetime | None:
+    """The ``as_of`` of a drill-down (an ISO 8601 time with its offset), or None when absent.
+    Raises ValidationError naming the field."""
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip().replace(" ", "+"))
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise ValidationError({"as_of": [f"Give a time as YYYY-MM-DDTHH:MM:SS+00:00, not {value[:32]!r}."]})
+    return moment

@@ -68,6 +68,7 @@ SUMMARY = [
     ("Resolution time, 90th percentile", "resolution_p90", "duration", "solved"),
     ("SLA first response met", "sla_first_response_percent", "percent", "sla_first_response_missed"),
     ("SLA resolution met", "sla_resolution_percent", "percent", "sla_resolution_missed"),
+    ("SLA compliance (both targets)", "sla_percent", "percent", "sla_missed"),
 ]
 FORMATTERS = {"percent": percent, "count": count, "duration": duration}
 

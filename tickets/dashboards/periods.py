@@ -82,6 +82,17 @@ class Period:
             return day - timedelta(days=day.weekday())
         return day.replace(day=1)
 
+    def bucket_period(self, day: date) -> "Period":
+        """The days of the trend bucket starting on ``day`` that lie inside this period."""
+        if self.grain == "day":
+            after = day + timedelta(days=1)
+        elif self.grain == "week":
+            after = day + timedelta(days=7)
+        else:
+            after = date(day.year + day.month // 12, day.month % 12 + 1, 1)
+        first, last = max(day, self.first_day), min(after - timedelta(days=1), self.last_day)
+        return Period(first_day=first, last_day=last, zone=self.zone)
+
     def query(self) -> dict[str, str]:
         return {"from": self.first_day.isoformat(), "to": self.last_day.isoformat()}
 

@@ -24,6 +24,10 @@ SLA: a target is *met* when the reply (or the solve, for a ticket solved without
 the solve came at or before its due time; *missed* when it came later, or has not come and the
 due time has passed. Targets still running, paused without a due time, or without a policy
 count in neither. Compliance = met / (met + missed) x 100, over tickets created in the period.
+
+Drill-down ``as_of``: the figures of a stored view (``snapshots``) are those of the moment they
+were computed, so the list behind a figure can be asked for as of that moment: rows anchored
+later are left out, and a reply, solve or answer given later counts as not yet given.
 """
 
 import math
@@ -87,38 +91,48 @@ class Source:
     model: type
     anchor: str
     dims: dict[str, str]
-    flags: Callable[[datetime], dict[str, Q]]
+    flags: Callable[..., dict[str, Q]]  # (now, *, as_of=False) -> {flag: condition}
     duration: tuple[str, str] | None = None
     ticket_field: str = "pk"
 
 
-def _created_flags(now: datetime) -> dict[str, Q]:
-    responded = Coalesce("first_response_at", "solved_at")
+def _happened(field: str, now: datetime, as_of: bool) -> Q:
+    """``field`` is set (and, as of ``now``, not later than ``now``)."""
+    done = Q(**{f"{field}__isnull": False})
+    return done & Q(**{f"{field}__lte": now}) if as_of else done
+
+
+def _created_flags(now: datetime, *, as_of: bool = False) -> dict[str, Q]:
+    replied, solved = _happened("first_response_at", now, as_of), _happened("solved_at", now, as_of)
+    if as_of:
+        responded = Coalesce(Case(When(replied, then=F("first_response_at"))), Case(When(solved, then=F("solved_at"))))
+    else:
+        responded = Coalesce("first_response_at", "solved_at")
+    fr_due, res_due = Q(first_response_due_at__isnull=False), Q(resolution_due_at__isnull=False)
+    fr_missed = fr_due & (
+        Q(first_response_due_at__lt=responded) | (~replied & ~solved & Q(first_response_due_at__lte=now))
+    )
+    res_missed = res_due & (
+        (solved & Q(resolution_due_at__lt=F("solved_at"))) | (~solved & Q(resolution_due_at__lte=now))
+    )
     return {
-        "fr_met": Q(first_response_due_at__isnull=False) & Q(first_response_due_at__gte=responded),
-        "fr_missed": Q(first_response_due_at__isnull=False)
-        & (
-            Q(first_response_due_at__lt=responded)
-            | Q(first_response_at__isnull=True, solved_at__isnull=True, first_response_due_at__lte=now)
-        ),
-        "res_met": Q(resolution_due_at__isnull=False, solved_at__isnull=False, resolution_due_at__gte=F("solved_at")),
-        "res_missed": Q(resolution_due_at__isnull=False)
-        & (
-            Q(solved_at__isnull=False, resolution_due_at__lt=F("solved_at"))
-            | Q(solved_at__isnull=True, resolution_due_at__lte=now)
-        ),
+        "fr_met": fr_due & Q(first_response_due_at__gte=responded),
+        "fr_missed": fr_missed,
+        "res_met": res_due & solved & Q(resolution_due_at__gte=F("solved_at")),
+        "res_missed": res_missed,
+        "sla_missed": fr_missed | res_missed,  # tickets that missed either target
     }
 
 
-def _answered_flags(now: datetime) -> dict[str, Q]:
+def _answered_flags(now: datetime, *, as_of: bool = False) -> dict[str, Q]:
     return {"positive": Q(rating__gte=4), "low": Q(rating__lte=settings.DESK_CSAT_LOW_RATING)}
 
 
-def _sent_flags(now: datetime) -> dict[str, Q]:
-    return {"answered": Q(answered_at__isnull=False)}
+def _sent_flags(now: datetime, *, as_of: bool = False) -> dict[str, Q]:
+    return {"answered": _happened("answered_at", now, as_of)}
 
 
-def _no_flags(now: datetime) -> dict[str, Q]:
+def _no_flags(now: datetime, *, as_of: bool = False) -> dict[str, Q]:
     return {}
 
 
@@ -276,6 +290,7 @@ class Measures:
     sla_first_response_missed: int = 0
     sla_resolution_met: int = 0
     sla_resolution_missed: int = 0
+    sla_missed_tickets: int = 0  # tickets that missed either target
     csat_answers: int = 0
     csat_positive: int = 0
     csat_low: int = 0
@@ -337,6 +352,7 @@ def _measures(results: dict[str, dict[AggregateKey, Aggregate]], key: AggregateK
         sla_first_response_missed=created.flags.get("fr_missed", 0),
         sla_resolution_met=created.flags.get("res_met", 0),
         sla_resolution_missed=created.flags.get("res_missed", 0),
+        sla_missed_tickets=created.flags.get("sla_missed", 0),
         csat_answers=answered.count,
         csat_positive=answered.flags.get("positive", 0),
         csat_low=answered.flags.get("low", 0),
@@ -523,6 +539,7 @@ METRICS: dict[str, tuple[str, str | None, str]] = {
     "sla_first_response_missed": ("created", "fr_missed", "First-response target missed"),
     "sla_resolution_met": ("created", "res_met", "Resolution target met"),
     "sla_resolution_missed": ("created", "res_missed", "Resolution target missed"),
+    "sla_missed": ("created", "sla_missed", "Tickets that missed an SLA target"),
     "responded": ("responded", None, "Tickets first answered"),
     "solved": ("solved", None, "Tickets solved"),
     "csat_answers": ("answered", None, "CSAT answers"),
@@ -533,15 +550,27 @@ METRICS: dict[str, tuple[str, str | None, str]] = {
 }
 
 
-def drill_tickets(*, metric: str, period: Period, scope: Scope = Scope(), now: datetime | None = None) -> QuerySet:
+def drill_tickets(
+    *,
+    metric: str,
+    period: Period,
+    scope: Scope = Scope(),
+    now: datetime | None = None,
+    as_of: datetime | None = None,
+) -> QuerySet:
     """The tickets behind one figure, newest anchor first, ready for a list page.
 
-    ``scope`` narrows to the row the figure came from (an agent, a team, a channel)."""
+    ``scope`` narrows to the row the figure came from (an agent, a team, a channel). ``as_of``:
+    the tickets as the figure saw them when it was computed at that moment (see the module
+    docstring), so a stored figure and its list agree."""
     source_name, flag, _ = METRICS[metric]
     source = SOURCES[source_name]
     rows = _rows(source, start=period.start, end=period.end, scope=scope)
+    if as_of is not None:
+        rows = rows.filter(**{f"{source.anchor}__lte": as_of})
     if flag:
-        rows = rows.filter(source.flags(now or timezone.now())[flag])
+        flags = source.flags(as_of, as_of=True) if as_of is not None else source.flags(now or timezone.now())
+        rows = rows.filter(flags[flag])
     anchor = source.anchor if source.model is Ticket else f"csat__{source.anchor}"
     return (
         Ticket.objects.filter(pk__in=rows.values(source.ticket_field))

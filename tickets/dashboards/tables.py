@@ -2,23 +2,36 @@
 built once in Python so the page renders a few hundred links without template work per link."""
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from urllib.parse import urlencode
 
 from django.urls import reverse
 
 from . import formats
+from .periods import Period
 from .selectors import TOTAL, Report, Row
 
 
 class Links:
     """Builds the page's URLs: drill-downs, this view with a change, CSV exports.
 
-    A page carries a few hundred drill-down links, so the common part of each is encoded once."""
+    A page carries a few hundred drill-down links, so the common part of each is encoded once.
+    ``as_of``: when the figures were computed; drill-downs list the tickets as of that moment, so
+    a figure served from a stored view and its list agree."""
 
     def __init__(
-        self, *, base_query: dict[str, str], previous_query: dict[str, str], page_query: dict[str, str], group_by: str
+        self,
+        *,
+        base_query: dict[str, str],
+        previous_query: dict[str, str],
+        page_query: dict[str, str],
+        group_by: str,
+        as_of: datetime | None = None,
     ) -> None:
         self.page_query, self.group_by = page_query, group_by
+        moment = {"as_of": as_of.isoformat()} if as_of else {}
+        base_query, previous_query = {**base_query, **moment}, {**previous_query, **moment}
+        self._base = base_query
         self._tickets = reverse("dashboards:tickets") + "?"
         self._prefix = {
             (previous, keyed): urlencode(
@@ -36,6 +49,10 @@ class Links:
             params["metric"] = metric
         prefix = self._prefix[(previous, keyed)]
         return self._tickets + "&".join(part for part in (prefix, urlencode(params)) if part)
+
+    def drill_period(self, metric: str, period: Period) -> str:
+        """The drill-down behind a figure of part of the period (a trend bucket)."""
+        return self._tickets + urlencode({**self._base, **period.query(), "metric": metric})
 
     def view(self, **overrides: str) -> str:
         return reverse("dashboards:index") + "?" + urlencode({**self.page_query, **overrides})

@@ -7,4 +7,5 @@ urlpatterns = [
     path("", views.index, name="index"),
     path("tickets/", views.tickets, name="tickets"),
     path("export.csv", views.export, name="export"),
+    path("refresh/", views.refresh, name="refresh"),
 ]

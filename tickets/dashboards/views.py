@@ -9,16 +9,17 @@ from urllib.parse import urlencode
 
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 
 from customers.models import Channel, SuggestionFeedback
 from supportdesk.access import permission_required
 
 from . import charts, exports, formats, selectors, snapshots, tables
-from .filters import DashboardQuery, dashboard_query
+from .filters import DashboardQuery, as_of_parse, dashboard_query
 from .periods import PRESETS
 
 DRILL_PAGE_SIZE = 50
@@ -28,13 +29,17 @@ def _own_agent_id(request: HttpRequest) -> int | None:
     return None if request.user.has_perm("tickets.view_dashboards") else request.user.pk
 
 
-def _query(request: HttpRequest) -> tuple[DashboardQuery, dict[str, list[str]]]:
+def _query_from(params, request: HttpRequest) -> tuple[DashboardQuery, dict[str, list[str]]]:
     """The asked-for view, or the default one with the errors to show."""
     own = _own_agent_id(request)
     try:
-        return dashboard_query(request.GET, own_agent_id=own), {}
+        return dashboard_query(params, own_agent_id=own), {}
     except ValidationError as exc:
         return dashboard_query({}, own_agent_id=own), exc.message_dict
+
+
+def _query(request: HttpRequest) -> tuple[DashboardQuery, dict[str, list[str]]]:
+    return _query_from(request.GET, request)
 
 
 @permission_required("tickets.view_ticket")
@@ -46,6 +51,7 @@ def index(request: HttpRequest) -> HttpResponse:
         previous_query={**query.period.previous.query(), **query.scope.query()},
         page_query=query.page_query(),
         group_by=query.group_by,
+        as_of=report.computed_at,
     )
     focusable = query.group_by == "agent" and not query.own_only
     context = {
@@ -54,7 +60,7 @@ def index(request: HttpRequest) -> HttpResponse:
         "report": report,
         "previous": query.period.previous,
         "summary": formats.summary_lines(report.total.current, report.total.previous),
-        "charts": charts.report_charts(report),
+        "charts": charts.report_charts(report, links),
         "rules": selectors.acceptance_by_rule(period=query.period, scope=query.scope),
         "low_ratings": selectors.low_ratings(period=query.period, scope=query.scope),
         "teams": selectors.dashboard_teams(),
@@ -82,7 +88,12 @@ def tickets(request: HttpRequest) -> HttpResponse:
     query, errors = _query(request)
     metric = request.GET.get("metric", "")
     rule, verdict = request.GET.get("rule", ""), request.GET.get("verdict", "")
-    context = {"query": query, "errors": errors, "metric": metric, "rule": rule, "verdict": verdict}
+    try:
+        as_of = as_of_parse(request.GET.get("as_of"))
+    except ValidationError as exc:
+        as_of = None
+        errors.update(exc.message_dict)
+    context = {"query": query, "errors": errors, "metric": metric, "rule": rule, "verdict": verdict, "as_of": as_of}
     if rule:
         if verdict not in SuggestionFeedback.Verdict.values:
             errors["verdict"] = [f"Use one of {', '.join(SuggestionFeedback.Verdict.values)}."]
@@ -91,7 +102,9 @@ def tickets(request: HttpRequest) -> HttpResponse:
             rows = selectors.drill_feedback(rule=rule, verdict=verdict, period=query.period, scope=query.scope)
         context["title"] = f"Suggestions of rule {rule}: {verdict}"
     elif metric in selectors.METRICS:
-        rows = selectors.drill_tickets(metric=metric, period=query.period, scope=query.scope, now=timezone.now())
+        rows = selectors.drill_tickets(
+            metric=metric, period=query.period, scope=query.scope, now=timezone.now(), as_of=as_of
+        )
         context["title"] = selectors.METRICS[metric][2]
     else:
         errors["metric"] = [f"Unknown figure; use one of {', '.join(selectors.METRICS)}."]
@@ -101,7 +114,23 @@ def tickets(request: HttpRequest) -> HttpResponse:
     kept = request.GET.copy()
     kept.pop("page", None)
     context["page_extra"] = "&" + kept.urlencode() if kept else ""
+    if as_of is not None:
+        kept.pop("as_of", None)
+        context["latest_url"] = reverse("dashboards:tickets") + "?" + kept.urlencode()
     return render(request, "tickets/dashboards/tickets.html", context, status=400 if errors else 200)
+
+
+@require_POST
+@permission_required("tickets.view_ticket")
+def refresh(request: HttpRequest) -> HttpResponse:
+    """Recompute a view's figures from the raw rows now (instead of waiting for the beat job),
+    then show it."""
+    query, errors = _query_from(request.POST, request)
+    if errors:  # the page names the fields at fault
+        given = {k: v for k, v in request.POST.items() if k != "csrfmiddlewaretoken"}
+        return HttpResponseRedirect(reverse("dashboards:index") + "?" + urlencode(given))
+    snapshots.report_snapshot(period=query.period, scope=query.scope, group_by=query.group_by, fresh=True)
+    return HttpResponseRedirect(reverse("dashboards:index") + "?" + urlencode(query.page_query()))
 
 
 @permission_required("tickets.view_ticket")
