@@ -10,7 +10,7 @@ from django.apps import apps
 from playwright.sync_api import expect
 
 from customers import consent
-from customers.models import Channel, ConsentPurpose, Customer
+from customers.models import Channel, ConsentPurpose, Customer, Event
 from customers.privacy.preferences import preference_customer, preference_token
 from customers.services import consent_record
 from tests.factories import ContactPointFactory, CustomerFactory, MessageFactory, TicketFactory
@@ -24,7 +24,7 @@ def shipped_purposes(db):
     importlib.import_module("customers.migrations.0002_shipped_purposes").create_purposes(apps, None)
 
 
-def test_an_admin_changes_a_purposes_wording_and_default(page, login, admin_user):
+def test_an_admin_changes_a_purposes_wording_and_default(page, login, admin_user, browser, live_server):
     login("admin", "pw-admin")
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Privacy").click()
     page.get_by_role("navigation", name="Privacy sections").get_by_role("link", name="Purposes").click()
@@ -41,31 +41,59 @@ def test_an_admin_changes_a_purposes_wording_and_default(page, login, admin_user
     expect(versions).to_contain_text("Version 1")
     marketing = ConsentPurpose.objects.get(code="marketing")
     assert marketing.default_granted and marketing.wordings.count() == 2
-    assert consent.allows(CustomerFactory(), "marketing")
+    customer = CustomerFactory()
+    assert consent.allows(customer, "marketing")
+
+    # and a customer now reads the new wording, and a decision on it points at version 2
+    own = browser.new_context(base_url=live_server.url)
+    try:
+        centre = own.new_page()
+        centre.goto(f"/preferences/{preference_token(customer=customer)}/")
+        item = centre.locator("#purpose-marketing")
+        expect(item).to_contain_text("Offers, cart reminders and discounts, at most weekly.")
+        centre.get_by_role("button", name="Withdraw: Offers and reminders").click()
+        expect(centre.get_by_role("status")).to_contain_text("Saved")
+    finally:
+        own.close()
+    assert customer.consents.get().wording.version == 2
 
 
-def test_a_customer_withdraws_marketing_and_the_agents_view_updates(page, login, agent):
-    # given a customer who granted marketing, as the agent sees them
-    ticket = TicketFactory(customer=CustomerFactory(first_name="Maria", last_name="Lopez"))
+def test_a_customer_withdraws_marketing_and_the_agents_view_updates(page, login, agent, browser, live_server):
+    # given a customer who granted marketing and left a cart behind, whose ticket an agent has open
+    ticket = TicketFactory(customer=CustomerFactory(first_name="Maria", last_name="Lopez"), channel=Channel.EMAIL)
     customer = ticket.customer
-    consent_record(customer=customer, purpose="marketing", granted=True, source="customer")
+    ContactPointFactory(customer=customer, channel=Channel.EMAIL, value="maria@example.com")
+    for code in ("marketing", "behavioral_tracking"):
+        consent_record(customer=customer, purpose=code, granted=True, source="customer")
+    Event.objects.create(customer=customer, kind=Event.Kind.CART_ABANDONED, payload={"items": ["Hat"]})
     login("agent", "pw-agent")
-    page.goto(f"/customers/{customer.pk}/")
+    page.goto(f"/tickets/{ticket.pk}/")
     badge = page.locator(".consent", has_text="Offers and reminders").first
     expect(badge).to_contain_text("granted")
     expect(badge).not_to_contain_text("not granted")
+    expect(page.locator("#suggestions li.suggestion[data-rule='cart_abandoned']")).to_have_count(1)
 
-    # when the customer withdraws marketing in their preference centre
-    page.goto(f"/preferences/{preference_token(customer=customer)}/")
-    expect(page.get_by_role("heading", name="Your privacy choices")).to_be_visible()
-    page.get_by_role("button", name="Withdraw: Offers and reminders").click()
-    expect(page.get_by_role("status")).to_contain_text("Saved")
-    expect(page.locator('[data-purpose="marketing"]')).to_contain_text("You do not allow this.")
-    expect(page.get_by_role("button", name="Allow: Offers and reminders")).to_be_visible()
+    # when the customer, in their own browser and not signed in, withdraws marketing
+    own = browser.new_context(base_url=live_server.url)
+    try:
+        centre = own.new_page()
+        centre.goto(f"/preferences/{preference_token(customer=customer)}/")
+        expect(centre.get_by_role("heading", name="Your privacy choices")).to_be_visible()
+        centre.get_by_role("button", name="Withdraw: Offers and reminders").click()
+        expect(centre.get_by_role("status")).to_contain_text("Saved")
+        expect(centre.locator('[data-purpose="marketing"]')).to_contain_text("You do not allow this.")
+        expect(centre.get_by_role("button", name="Allow: Offers and reminders")).to_be_visible()
+    finally:
+        own.close()
 
-    # then the agent's view shows marketing not granted
-    page.goto(f"/customers/{customer.pk}/")
+    # then the agent's ticket page shows marketing not granted, and why the reminder is held back
+    page.reload()
     expect(page.locator(".consent", has_text="Offers and reminders").first).to_contain_text("not granted")
+    expect(page.locator("#suggestions li.suggestion[data-rule='cart_abandoned']")).to_have_count(0)
+    held_back = page.locator(".suggestions-blocked")
+    held_back.locator("summary").click()
+    expect(held_back).to_contain_text("Offers and reminders not granted (withdrawn")
+    expect(held_back).to_contain_text("via preference centre")
     assert not consent.allows(Customer.objects.get(pk=customer.pk), "marketing")
 
 
