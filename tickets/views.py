@@ -209,9 +209,17 @@ def ticket_reply(request: HttpRequest, ticket_id: int) -> HttpResponse:
                 form.add_error(field if field in form.fields and field != "macro" else None, errors)
         else:
             presence.presence_beat(ticket_id=ticket.pk, user=request.user)
-            flash.success(request, "Note added." if internal else "Reply queued for delivery.")
+            flash.success(request, _reply_stored_message(internal=internal, channel=form.cleaned_data["channel"]))
             return redirect("tickets:detail", ticket_id=ticket.pk)
     return _ticket_page(request, ticket, reply_form=form, status=400)
+
+
+def _reply_stored_message(*, internal: bool, channel: str) -> str:
+    if internal:
+        return "Note added."
+    if channel in (Channel.PHONE, Channel.SOCIAL):
+        return f"Recorded as made on {Channel(channel).label}."
+    return "Reply queued for delivery."
 
 
 def _macro_preview_page(request: HttpRequest, ticket: Ticket, channels: list[str]) -> HttpResponse:

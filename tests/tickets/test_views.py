@@ -158,6 +158,29 @@ def test_replying_from_the_ticket_page(agent_client, django_capture_on_commit_ca
     assert (message.body, message.delivery) == ("On its way!", Message.Delivery.SENT)
 
 
+def test_a_reply_on_the_phone_is_recorded_as_made_not_sent(agent_client, django_capture_on_commit_callbacks):
+    # given a customer reached by phone
+    customer = CustomerFactory()
+    ContactPointFactory(customer=customer, channel=Channel.PHONE, value="+34612345678")
+    ticket = TicketFactory(customer=customer, channel=Channel.PHONE)
+
+    # when the agent records the call they made
+    with django_capture_on_commit_callbacks(execute=True):
+        response = agent_client.post(
+            reverse("tickets:reply", args=[ticket.pk]),
+            {"body": "Called back: a new one is on its way.", "channel": "phone"},
+        )
+    html = agent_client.get(response["Location"]).content.decode()
+
+    # then the page says it was made outside the desk and logged, not delivered by it
+    assert "Recorded as made on Phone." in html
+    assert (
+        '<span class="delivery delivery-sent" title="Made outside the desk and logged here">Logged as made</span>'
+        in html
+    )
+    assert Message.objects.get(ticket=ticket).delivery == Message.Delivery.SENT
+
+
 def test_an_empty_reply_re_renders_with_the_error_and_keeps_nothing(agent_client):
     customer = CustomerFactory()
     ContactPointFactory(customer=customer, channel=Channel.EMAIL, value="c@example.com")
