@@ -151,7 +151,7 @@ class LocalRedis:
 
 
 def _postgres_bin() -> Path:
-    found = sorted(glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(Path(p).parts[3]))
+    found = sorted(glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(Path(p).parts[4]))
     if not found:
         service_unavailable("PostgreSQL's initdb is not installed (/usr/lib/postgresql/*/bin)")
     return Path(found[-1]).parent
