@@ -31,8 +31,10 @@ class Links:
         self.page_query, self.group_by = page_query, group_by
         moment = {"as_of": as_of.isoformat()} if as_of else {}
         base_query, previous_query = {**base_query, **moment}, {**previous_query, **moment}
-        self._base = base_query
         self._tickets = reverse("dashboards:tickets") + "?"
+        # Trend buckets differ only in their dates and figure (ISO dates and metric names need no quoting).
+        unbounded = urlencode({k: v for k, v in base_query.items() if k not in ("from", "to", "period", "days")})
+        self._bucket_prefix = self._tickets + (unbounded + "&" if unbounded else "")
         self._prefix = {
             (previous, keyed): urlencode(
                 {k: v for k, v in (previous_query if previous else base_query).items() if not (keyed and k == group_by)}
@@ -52,7 +54,8 @@ class Links:
 
     def drill_period(self, metric: str, period: Period) -> str:
         """The drill-down behind a figure of part of the period (a trend bucket)."""
-        return self._tickets + urlencode({**self._base, **period.query(), "metric": metric})
+        first, last = period.first_day.isoformat(), period.last_day.isoformat()
+        return f"{self._bucket_prefix}from={first}&to={last}&metric={metric}"
 
     def view(self, **overrides: str) -> str:
         return reverse("dashboards:index") + "?" + urlencode({**self.page_query, **overrides})
