@@ -37,6 +37,7 @@ RETENTION_STATUSES = (Ticket.Status.SOLVED, Ticket.Status.CLOSED)
 
 EXPORT_COVERAGE: dict[type[Model], str] = {
     Ticket: "tickets",
+    Ticket.tags.through: "tickets[].tags",
     Message: "tickets[].messages (internal notes included, marked as such)",
     Attachment: "tickets[].messages[].attachments (file name, type, size; the files on request)",
     CSATSurvey: "tickets[].csat",
@@ -48,6 +49,7 @@ EXPORT_COVERAGE: dict[type[Model], str] = {
 }
 ERASURE_COVERAGE: dict[type[Model], str] = {
     Ticket: "anonymised: subject erased; status, timings and assignment kept for the figures",
+    Ticket.tags.through: "kept: the desk's own tags, no personal data",
     Message: "anonymised: text, HTML and sender erased; direction, channel and times kept",
     Attachment: "deleted with their files",
     CSATSurvey: "anonymised: comment blanked, rating kept for the CSAT score",
@@ -106,6 +108,9 @@ def _ticket(ticket: Ticket) -> dict[str, Any]:
                 "direction": message.direction,
                 "internal_note": message.is_note,
                 "sender": message.sender,
+                "external_id": message.external_id,
+                "delivery": message.delivery,
+                "delivery_error": message.delivery_error,
                 "body": message.body,
                 "body_html": message.body_html,
                 "created_at": message.created_at,
