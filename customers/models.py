@@ -181,6 +181,8 @@ class Order(models.Model):
         ]
         indexes = [
             models.Index(fields=["customer", "-placed_at"], name="order_customer_recent"),
+            models.Index(fields=["-placed_at", "-id"], name="order_api_recent"),
+            models.Index(fields=["-updated_at", "-id"], name="order_api_updated"),
         ]
         ordering = ["-placed_at"]
 

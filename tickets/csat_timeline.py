@@ -17,7 +17,7 @@ CSAT_RANK = 70
 
 
 def _answers(customer: Customer) -> QuerySet:
-    return CSATSurvey.objects.filter(ticket__customer=customer, answered_at__isnull=False).annotate(
+    return CSATSurvey.objects.filter(customer=customer, answered_at__isnull=False).annotate(
         **source_columns(
             rank=CSAT_RANK,
             at="answered_at",

@@ -285,9 +285,9 @@ def assignable_agents() -> QuerySet:
 def customer_ticket_figures(customer_ref: str) -> dict[str, Any]:
     """Profile figures as subqueries on the customer id named ``customer_ref``."""
     tickets = Ticket.objects.filter(customer_id=OuterRef(customer_ref)).order_by().values("customer_id")
-    answered = CSATSurvey.objects.filter(
-        ticket__customer_id=OuterRef(customer_ref), answered_at__isnull=False
-    ).order_by("-answered_at", "-pk")
+    answered = CSATSurvey.objects.filter(customer_id=OuterRef(customer_ref), answered_at__isnull=False).order_by(
+        "-answered_at", "-pk"
+    )
     return {
         "conversation_count": Coalesce(Subquery(tickets.annotate(n=Count("pk")).values("n")[:1]), 0),
         "open_conversation_count": Coalesce(
@@ -308,9 +308,7 @@ def order_mentions(customer_ids: list[int], numbers: list[str]) -> dict[int, set
     for number in numbers:
         mentions |= Q(body__contains=number)
     rows = (
-        Message.objects.filter(ticket__customer_id__in=customer_ids)
-        .filter(mentions)
-        .values_list("ticket__customer_id", "body")[:200]
+        Message.objects.filter(customer_id__in=customer_ids).filter(mentions).values_list("customer_id", "body")[:200]
     )
     found: dict[int, set[str]] = {}
     patterns = {n: re.compile(rf"(?<![\w]){re.escape(n)}(?![\w])") for n in numbers}
@@ -354,7 +352,7 @@ def _ticket_present(row: TimelineRow) -> TimelineItem:
 
 
 def _message_rows(customer: Customer) -> QuerySet:
-    return Message.objects.filter(ticket__customer=customer).annotate(
+    return Message.objects.filter(customer=customer).annotate(
         **source_columns(
             rank=MESSAGE_RANK,
             at="created_at",

@@ -523,7 +523,7 @@ def churn_signals(customer_ids: list[int], now: datetime) -> dict[int, dict[str,
         .values_list("customer_id", "n")
     )
     answered = CSATSurvey.objects.filter(
-        ticket__customer_id=OuterRef("pk"), answered_at__isnull=False, rating__isnull=False
+        customer_id=OuterRef("pk"), answered_at__isnull=False, rating__isnull=False
     ).order_by("-answered_at", "-pk")
     last = Customer.objects.filter(pk__in=customer_ids).annotate(
         last_csat=Subquery(answered.values("rating")[:1]), last_csat_at=Subquery(answered.values("answered_at")[:1])
