@@ -6,6 +6,7 @@ field's default, computed once per model. Values are passed to COPY in text form
 
 import json
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -89,3 +90,45 @@ def sequence_reset(*models_: type[models.Model]) -> None:
                 f"SELECT setval(pg_get_serial_sequence(%s, %s), coalesce(max({pk}), 1)) FROM {table}",  # noqa: S608
                 [table, pk],
             )
+
+
+@contextmanager
+def constraints_deferred(*models_: type[models.Model]) -> Iterator[None]:
+    """Load with the tables' secondary indexes and foreign keys dropped, then build them again.
+
+    One sort per index and one join per foreign key instead of a B-tree insert and a key lookup
+    for every row: how PostgreSQL's own docs advise populating a database. Primary keys and the
+    indexes behind unique constraints stay. Use inside a transaction: a failed load rolls the
+    DDL back with the rows.
+    """
+    tables = [model._meta.db_table for model in models_]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid)
+            FROM pg_constraint c WHERE c.contype = 'f' AND c.conrelid::regclass::text = ANY(%s)
+            """,
+            [tables],
+        )
+        keys = cursor.fetchall()
+        cursor.execute(
+            """
+            SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)
+            FROM pg_index i
+            WHERE i.indrelid::regclass::text = ANY(%s) AND NOT i.indisprimary
+              AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)
+            """,
+            [tables],
+        )
+        indexes = cursor.fetchall()
+        quote = connection.ops.quote_name
+        for table, name, _ in keys:
+            cursor.execute(f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(name)}")
+        for name, _ in indexes:
+            cursor.execute(f"DROP INDEX {quote(name)}")
+    yield
+    with connection.cursor() as cursor:
+        for _, definition in indexes:
+            cursor.execute(definition)
+        for table, name, definition in keys:
+            cursor.execute(f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} {definition}")
