@@ -124,19 +124,26 @@ def customers_import(*, data: bytes, on_row: Callable[[], None] | None = None) -
     return report
 
 
+class _RowRejected(Exception):
+    """Rolls back a row that was read only to name all of its bad fields."""
+
+
 def _customer_row(line: int, row: dict[str, str], consents: dict[str, str], report: ImportReport) -> None:
+    # Every bad field of the row is reported, not only the first: a bad consent column does
+    # not hide a bad email or timezone in the same row.
+    row_errors: list[RowError] = []
     decisions: dict[str, bool] = {}
     for column, purpose in consents.items():
         if row.get(column):
             try:
                 value = _consent_value(row[column])
             except ValueError as exc:
-                report.errors.append(RowError(line, column, str(exc)))
-                return
+                row_errors.append(RowError(line, column, str(exc)))
+                continue
             if value is not None:
                 decisions[purpose] = value
     if not row.get("email") and not row.get("phone"):
-        report.errors.append(RowError(line, "email", "Give an email address or a phone number."))
+        report.errors.extend([*row_errors, RowError(line, "email", "Give an email address or a phone number.")])
         return
     try:
         with transaction.atomic():
@@ -151,6 +158,8 @@ def _customer_row(line: int, row: dict[str, str], consents: dict[str, str], repo
                 country=row.get("country", ""),
                 actor_label=IMPORT_LABEL,
             )
+            if row_errors:
+                raise _RowRejected
             changed = upsert.changed
             if decisions and not upsert.customer.erased:
                 states = consent.consent_states(upsert.customer)
@@ -167,7 +176,11 @@ def _customer_row(line: int, row: dict[str, str], consents: dict[str, str], repo
                         )
                         changed = True
     except ValidationError as exc:
-        report.errors.extend(_errors_of(exc, line, "email" if row.get("email") else "phone"))
+        row_errors.extend(_errors_of(exc, line, "email" if row.get("email") else "phone"))
+    except _RowRejected:
+        pass
+    if row_errors:
+        report.errors.extend(row_errors)
         return
     if upsert.created:
         report.created += 1

@@ -54,6 +54,18 @@ class TestCustomerImport:
         assert maria.contact_points.filter(channel="phone", value="+34600111222").exists()
         assert ConsentRecord.objects.get(customer=maria).source == "import"
 
+    def test_a_bad_consent_column_does_not_hide_the_row_s_other_bad_fields(self):
+        data = b"email,timezone,consent_marketing\nnot-an-address,UTC,maybe\nok@example.com,UTC,maybe\n"
+
+        report = customers_import(data=data)
+
+        assert [(e.line, e.field) for e in report.errors] == [
+            (2, "consent_marketing"),
+            (2, "email"),
+            (3, "consent_marketing"),
+        ]
+        assert not Customer.objects.exists()  # a row with any bad field stores nothing
+
     def test_rerunning_the_same_file_changes_nothing(self):
         customers_import(data=CUSTOMERS.encode())
         counts = (Customer.objects.count(), ContactPoint.objects.count(), ConsentRecord.objects.count())
