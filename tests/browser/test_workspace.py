@@ -60,6 +60,22 @@ def test_triage_from_the_inbox_with_filters_and_the_keyboard(page, login, agent,
     expect(page.get_by_label("Search customers and tickets")).to_be_focused()
 
 
+def test_a_new_ticket_appears_in_the_inbox_without_a_reload(page, login, agent, maria):
+    # given an agent looking at the inbox
+    login("agent", "pw-agent")
+    expect(page.get_by_role("link", name="Where are my boots?")).to_be_visible()
+    page.evaluate("window.__same_page = true")
+
+    # when a customer writes in on the web form
+    services.message_receive(
+        channel=Channel.WEB, sender="new.customer@example.com", subject="Do you ship to Iceland?", body="Hello!"
+    )
+
+    # then the row appears by itself (the inbox polls every 8 s), on the same page
+    expect(page.get_by_role("link", name="Do you ship to Iceland?")).to_be_visible(timeout=12_000)
+    assert page.evaluate("window.__same_page") is True
+
+
 def test_reading_the_customer_view(page, login, agent, maria):
     login("agent", "pw-agent")
     page.goto(f"/tickets/{maria.pk}/")
