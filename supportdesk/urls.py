@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from customers.privacy.views.public import preference_centre
-from tickets import csat_views
+from tickets import csat_views, notification_views
 from tickets.attachments import attachment_download
 
 from . import views
@@ -28,6 +28,9 @@ urlpatterns = [
     path("privacy/", include("customers.privacy.urls")),
     path("preferences/<str:token>/", preference_centre, name="preference_centre"),
     path("dashboards/", include("tickets.dashboards.urls")),
+    path("notifications/", notification_views.notifications, name="notifications"),
+    path("notifications/badge/", notification_views.badge, name="notifications_badge"),
+    path("notifications/read/", notification_views.mark_read, name="notifications_read"),
     path("suggestions/", include("customers.suggestions.urls")),
     path("", include("tickets.urls")),
 ]

@@ -86,6 +86,11 @@ ACCESS: dict[str, str] = {
     "dashboards:index": AGENT,
     "dashboards:tickets": AGENT,
     "dashboards:export": AGENT,
+    "dashboards:refresh": AGENT,
+    # SLA breaches and low ratings for the people who must act on them.
+    "notifications": AGENT,
+    "notifications_badge": AGENT,
+    "notifications_read": AGENT,
     # Consent and privacy: admins only, except the customer's own preference centre and what an
     # agent needs in a conversation (record a choice the customer stated, get their link).
     "preference_centre": PUBLIC,

@@ -228,6 +228,16 @@ class TestAnswering:
 
         assert [n.recipient for n in Notification.objects.all()] == [lead]
 
+    def test_the_lead_reads_the_low_rating_in_the_desk(self, client, lead, django_capture_on_commit_callbacks):
+        survey = _send(_solved(team=TeamFactory(name="Care", lead=lead)), django_capture_on_commit_callbacks)
+        csat.csat_survey_answer(survey=survey, rating=1, comment="Never again")
+        client.force_login(lead)
+
+        page = client.get(reverse("notifications")).content.decode()
+
+        assert "Low CSAT rating" in page and "1/5" in page
+        assert reverse("tickets:detail", args=[survey.ticket_id]) in page
+
     def test_a_good_rating_notifies_nobody(self, sent_survey):
         csat.csat_survey_answer(survey=sent_survey, rating=4)
 

@@ -5,7 +5,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import connection
 from django.template.loader import render_to_string
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
 from tests.factories import TeamFactory, TicketFactory, UserFactory
@@ -243,6 +246,40 @@ class TestBreachSweep:
         notified = Notification.objects.filter(kind="sla_breach", ticket=ticket)
         assert sorted(n.recipient.username for n in notified) == ["agent-x", "lead-x"]
         assert "first response" in notified[0].text
+
+    def test_the_assignee_reads_the_breach_in_the_desk_and_marks_it_read(self, client, agent):
+        ticket = _ticket(assignee=agent, subject="Parcel lost")
+        sla.sla_breaches_flag(now=T0 + timedelta(hours=5))
+        client.force_login(agent)
+
+        badge = client.get(reverse("notifications_badge")).content.decode()
+        page = client.get(reverse("notifications")).content.decode()
+        client.post(reverse("notifications_read"))
+        after = client.get(reverse("notifications_badge")).content.decode()
+
+        assert ">1<" in badge and "unread" in badge
+        assert "SLA breached" in page and reverse("tickets:detail", args=[ticket.pk]) in page and "New" in page
+        assert "unread" not in after
+        assert not Notification.objects.filter(recipient=agent, read_at__isnull=True).exists()
+
+    def test_the_notifications_page_costs_the_same_queries_for_one_or_many(
+        self, client, agent, django_assert_max_num_queries
+    ):
+        client.force_login(agent)
+        _ticket(assignee=agent)
+        sla.sla_breaches_flag(now=T0 + timedelta(hours=5))
+        client.get(reverse("notifications"))  # warm the session and permission caches
+        with CaptureQueriesContext(connection) as one:
+            client.get(reverse("notifications"))
+        for _ in range(30):
+            _ticket(assignee=agent)
+        sla.sla_breaches_flag(now=T0 + timedelta(hours=30))
+
+        with django_assert_max_num_queries(len(one)):
+            response = client.get(reverse("notifications"))
+
+        assert len(one) <= 8
+        assert response.content.decode().count("SLA breached") > 30
 
     def test_the_resolution_target_is_its_own_breach(self):
         ticket = _ticket(assignee=UserFactory())
