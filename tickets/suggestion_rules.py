@@ -35,6 +35,7 @@ TICKETS_LIMIT = 30
 MESSAGES_LIMIT = 200
 REPEAT_DAYS = 7
 REPEAT_CONTACTS = 3
+REPEAT_SHOWN = 5
 LOW_CSAT_DAYS = 30
 SOLVED_SILENT = (timedelta(days=3), timedelta(days=7))
 SLA_SOON = timedelta(minutes=15)
@@ -238,10 +239,11 @@ class RepeatContact(Rule):
         recent = sorted((t for t in facts.tickets if t.created_at >= since), key=lambda t: (t.created_at, t.id))
         if len(recent) < REPEAT_CONTACTS:
             return None
-        contacts = listing(
-            [f"{channel_label(t.channel)} {days_ago(t.created_at, context.now)}" for t in recent], limit=5
-        )
-        reason = f"{len(recent)} conversations in the last {REPEAT_DAYS} days: {contacts}."
+        shown = [f"{channel_label(t.channel)} {days_ago(t.created_at, context.now)}" for t in recent[:REPEAT_SHOWN]]
+        contacts = listing(shown, limit=REPEAT_SHOWN, total=len(recent))
+        # Only the latest conversations are loaded: when all of them are recent there may be more.
+        count = f"At least {len(recent)}" if not facts.complete and len(recent) == len(facts.tickets) else len(recent)
+        reason = f"{count} conversations in the last {REPEAT_DAYS} days: {contacts}."
         action = (
             "Hi {{ customer.name }},\n\n"
             "I'm sorry you've had to get in touch several times about this. I'm taking it over personally and will "

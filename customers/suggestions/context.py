@@ -17,6 +17,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.db import connection
 from django.db.models import FilteredRelation, Q
 from django.utils import timezone
 
@@ -28,6 +29,7 @@ from customers.models import (
     Event,
     Order,
     OrderLine,
+    Product,
     ProductAffinity,
     Refund,
     SuggestionFeedback,
@@ -227,20 +229,41 @@ def _orders(customer: Customer, today: date) -> list[OrderFact]:
     return list(facts.values())[:ORDERS_LIMIT]
 
 
-AFFINITY_FIELDS = ("product_id", "product__name", "other_id", "other__name", "confidence", "together", "other__url")
+# The customer's products are read once (a CTE the query uses twice: the products they bought
+# lead to their companions, and no companion may be one they bought). This is the one raw query
+# of the context: the ORM cannot express the CTE, and its two-subquery form made PostgreSQL scan
+# the whole statistics table for every customer (2-7 ms; this form: 0.3 ms for a typical
+# customer, measured on the benchmark's data). Table names come from the models' metadata.
+AFFINITY_SQL = """
+WITH owned AS (
+    SELECT DISTINCT line.product_id FROM {line} line JOIN {order} o ON o.id = line.order_id
+    WHERE o.customer_id = %s AND line.product_id IS NOT NULL
+)
+SELECT pair.product_id, anchor.name, pair.other_id, other.name, pair.confidence, pair.together, other.url
+FROM {affinity} pair
+JOIN owned ON owned.product_id = pair.product_id
+JOIN {product} anchor ON anchor.id = pair.product_id
+JOIN {product} other ON other.id = pair.other_id
+WHERE other.active AND pair.other_id NOT IN (SELECT product_id FROM owned)
+ORDER BY pair.confidence DESC, pair.together DESC, pair.other_id
+LIMIT %s
+"""
 
 
 def _affinities(customer: Customer) -> list[AffinityFact]:
-    owned = OrderLine.objects.filter(order__customer=customer, product__isnull=False).values("product_id")
-    rows = (
-        ProductAffinity.objects.filter(product_id__in=owned, other__active=True)
-        .exclude(other_id__in=owned)
-        .order_by("-confidence", "-together", "other_id")
-        .values_list(*AFFINITY_FIELDS)[:AFFINITIES_LIMIT]
-    )
+    """The best "bought together" companions of what the customer bought, never one they own."""
+    tables = {
+        "line": OrderLine._meta.db_table,
+        "order": Order._meta.db_table,
+        "affinity": ProductAffinity._meta.db_table,
+        "product": Product._meta.db_table,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(AFFINITY_SQL.format(**tables), [customer.pk, AFFINITIES_LIMIT])
+        rows = cursor.fetchall()
     best: dict[int, AffinityFact] = {}
-    for row in rows:
-        fact = AffinityFact(*row)
+    for product_id, product_name, other_id, other_name, confidence, together, url in rows:
+        fact = AffinityFact(product_id, product_name, other_id, other_name, float(confidence), together, url or "")
         best.setdefault(fact.other_id, fact)
     return list(best.values())
 

@@ -57,10 +57,11 @@ def channel_label(code: str) -> str:
     return str(Channel(code).label) if code in Channel.values else code
 
 
-def listing(items: list[str], limit: int = 3) -> str:
-    """Items as a phrase: "A", "A and B", "A, B and C", "A, B, C and 2 more"."""
+def listing(items: list[str], limit: int = 3, *, total: int | None = None) -> str:
+    """Items as a phrase: "A", "A and B", "A, B and C", "A, B, C and 2 more". ``total`` counts
+    items the caller did not word (it passes only the first ``limit``)."""
     shown = items[:limit]
-    rest = len(items) - len(shown)
+    rest = (len(items) if total is None else max(total, len(items))) - len(shown)
     if rest > 0:
         return ", ".join(shown) + f" and {rest} more"
     if len(shown) <= 1:

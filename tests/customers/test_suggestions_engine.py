@@ -19,13 +19,14 @@ from customers.models import (
     Event,
     Order,
     OrderLine,
+    Product,
     ProductAffinity,
     Refund,
     SuggestionFeedback,
 )
 from customers.selectors import customer_profile
 from customers.services import consent_record
-from customers.suggestions.context import AffinityFact, EventFact, OrderFact
+from customers.suggestions.context import AffinityFact, EventFact, OrderFact, context_build
 from customers.suggestions.engine import suggestions_rank
 from customers.suggestions.jobs import vip_threshold_refresh
 from customers.suggestions.registry import Rule, SuggestionRef, suggestion_registry
@@ -310,6 +311,33 @@ class TestWithConsentAndFeedback:
         with django_assert_num_queries(0):
             assert suggestions_for_customer(customer=erased) == []
             assert suggestions_for_customer(customer=merged) == []
+
+
+@pytest.mark.django_db
+def test_cross_sell_from_the_database_skips_owned_and_inactive_companions():
+    # given a customer who bought boots and socks; boots go with socks (owned), a gaiter
+    # (withdrawn from sale) and a hat; a product they never bought goes with a tent
+    customer = CustomerFactory(first_name="Maria")
+    boots, socks, gaiter, hat, scarf, tent = (
+        ProductFactory(name=name) for name in ("Boots", "Socks", "Gaiter", "Hat", "Scarf", "Tent")
+    )
+    Product.objects.filter(pk=gaiter.pk).update(active=False)
+    order = OrderFactory(customer=customer)
+    for product in (boots, socks):
+        OrderLineFactory(order=order, product=product)
+    for other, confidence in ((socks, 0.9), (gaiter, 0.8), (hat, 0.3)):
+        ProductAffinity.objects.create(product=boots, other=other, together=7, confidence=confidence)
+    ProductAffinity.objects.create(product=scarf, other=tent, together=9, confidence=0.95)
+
+    # when
+    context = context_build(customer=customer)
+    panel = suggestions_rank(context, limit=20)
+
+    # then only the hat is a candidate, with the statistics in the reason
+    assert [(a.product_name, a.other_name) for a in context.affinities] == [("Boots", "Hat")]
+    cross_sell = next(s for s in panel.suggestions if s.rule == "cross_sell")
+    assert cross_sell.reason == "30% of the orders with Boots also held Hat (7 orders); Maria bought Boots but not Hat."
+    assert cross_sell.subject == f"product:{hat.pk}"
 
 
 PROPERTY = settings(

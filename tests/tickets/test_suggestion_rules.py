@@ -128,6 +128,19 @@ class TestRepeatContact:
         )
         assert suggestion.title == "Escalate and own it end to end"
 
+    def test_a_busy_week_names_the_first_five_and_says_when_there_may_be_more(self):
+        # given the latest conversations loaded, all of them from this week (more may be older)
+        tickets = [ticket(i, created_at=NOW - timedelta(hours=4 * i)) for i in range(1, 8)]
+
+        # when
+        partial = RepeatContact().evaluate(with_tickets(tickets, complete=False), "")
+        whole = RepeatContact().evaluate(with_tickets(tickets, complete=True), "")
+
+        # then
+        assert partial.reason.startswith("At least 7 conversations in the last 7 days: Email yesterday, ")
+        assert partial.reason.endswith(" and 2 more.")
+        assert whole.reason.startswith("7 conversations in the last 7 days: ")
+
     def test_two_in_a_week_or_three_spread_out_do_not(self):
         spread = [ticket(i, created_at=NOW - timedelta(days=3 * i)) for i in range(1, 4)]
 
