@@ -7,6 +7,8 @@
 - The action renderer: an accepted suggestion's reply text goes through the macro renderer, so
   its placeholders are filled safely and anything unfillable is flagged.
 - A churn signal provider: conversations in the last 30 days and the last CSAT answer.
+- ``suggestion_outcomes``: per rule and A/B variant, agents' verdicts and the CSAT answers that
+  followed an accepted suggestion, so variants compare on both.
 
 ``register()`` plugs them in; ``TicketsConfig.ready()`` calls it.
 """
@@ -18,11 +20,11 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Avg, Count, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
-from customers.models import Channel, ContactPoint, Customer, Order
+from customers.models import Channel, ContactPoint, Customer, Order, SuggestionFeedback
 from customers.suggestions.context import CustomerContext
 from customers.suggestions.jobs import CONTACT_DAYS, churn_signals_register
 from customers.suggestions.registry import Rule, Suggestion, suggestion_registry
@@ -545,3 +547,71 @@ def register() -> None:
     suggestion_registry.loader_register("tickets", tickets_facts)
     suggestion_registry.renderer_register(action_render)
     churn_signals_register("tickets", churn_signals)
+
+
+# Outcomes per variant ---------------------------------------------------------------------------
+
+LATER_CSAT_DAYS = 14
+
+
+@dataclass(frozen=True)
+class VariantOutcome:
+    """How one variant of a rule fared: agents' verdicts, and the CSAT answers customers gave
+    within ``LATER_CSAT_DAYS`` after an agent accepted it (the first answer after each)."""
+
+    rule: str
+    variant: str
+    accepted: int = 0
+    dismissed: int = 0
+    snoozed: int = 0
+    csat_answers: int = 0
+    csat_positive: int = 0
+    csat_average: float | None = None
+
+    @property
+    def acceptance(self) -> float | None:
+        """Accepted / (accepted + dismissed), in per cent, as the lead dashboards count it."""
+        decided = self.accepted + self.dismissed
+        return round(100 * self.accepted / decided, 1) if decided else None
+
+    @property
+    def csat_score(self) -> float | None:
+        """Answers rated 4 or 5 / all answers, in per cent (the desk's CSAT definition)."""
+        return round(100 * self.csat_positive / self.csat_answers, 1) if self.csat_answers else None
+
+
+def suggestion_outcomes(*, since: datetime, until: datetime) -> list[VariantOutcome]:
+    """Verdicts given in [since, until) per rule and variant, with the later CSAT of the
+    accepted ones, in one aggregate query, so variants of a rule compare side by side."""
+    verdict = SuggestionFeedback.Verdict
+    later = (
+        CSATSurvey.objects.filter(
+            ticket__customer_id=OuterRef("customer_id"),
+            rating__isnull=False,
+            answered_at__gt=OuterRef("created_at"),
+            answered_at__lte=OuterRef("created_at") + timedelta(days=LATER_CSAT_DAYS),
+        )
+        .order_by("answered_at", "pk")
+        .values("rating")[:1]
+    )
+    accepted = Q(verdict=verdict.ACCEPTED)
+    rows = (
+        SuggestionFeedback.objects.filter(created_at__gte=since, created_at__lt=until)
+        .annotate(later_rating=Subquery(later))
+        .values("rule", "variant")
+        .order_by("rule", "variant")
+        .annotate(
+            accepted=Count("pk", filter=accepted),
+            dismissed=Count("pk", filter=Q(verdict=verdict.DISMISSED)),
+            snoozed=Count("pk", filter=Q(verdict=verdict.SNOOZED)),
+            csat_answers=Count("later_rating", filter=accepted),
+            csat_positive=Count("pk", filter=accepted & Q(later_rating__gte=4)),
+            csat_average=Avg("later_rating", filter=accepted),
+        )
+    )
+    return [
+        VariantOutcome(
+            **{**row, "csat_average": round(row["csat_average"], 2) if row["csat_average"] is not None else None}
+        )
+        for row in rows
+    ]

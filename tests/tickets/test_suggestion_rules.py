@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from customers.models import Channel
+from customers.models import Channel, SuggestionFeedback
 from customers.suggestions.context import context_build
 from customers.suggestions.registry import action_render, suggestion_registry
 from tests.customers.test_suggestions_rules import NOW, make_context, make_customer
@@ -33,6 +33,7 @@ from tickets.suggestion_rules import (
     TicketFacts,
     churn_signals,
     reply_times,
+    suggestion_outcomes,
     tickets_facts,
 )
 
@@ -386,3 +387,37 @@ def test_churn_signals_count_recent_conversations_and_the_last_answer():
     assert signals[customer.pk]["contacts_30d"] == 3
     assert signals[customer.pk]["last_csat"] == 2
     assert quiet.pk not in signals
+
+
+@pytest.mark.django_db
+def test_outcomes_compare_variants_on_acceptance_and_the_csat_that_followed():
+    # given two customers in the two variants of churn_risk: one accepted then rated 5 a week
+    # later, one accepted then rated 2 (and 1 more after the window), and a dismissal
+    now = timezone.now()
+    happy, unhappy, other = CustomerFactory(), CustomerFactory(), CustomerFactory()
+
+    def verdict(customer, variant, kind, days_ago):
+        return SuggestionFeedback.objects.create(
+            customer=customer,
+            rule="churn_risk",
+            variant=variant,
+            verdict=kind,
+            created_at=now - timedelta(days=days_ago),
+        )
+
+    verdict(happy, "gesture", "accepted", 20)
+    verdict(unhappy, "check_in", "accepted", 20)
+    verdict(other, "check_in", "dismissed", 3)
+    CSATSurveyFactory(ticket=TicketFactory(customer=happy), rating=5, answered_at=now - timedelta(days=13))
+    CSATSurveyFactory(ticket=TicketFactory(customer=happy), rating=1, answered_at=now - timedelta(days=25))  # before
+    CSATSurveyFactory(ticket=TicketFactory(customer=unhappy), rating=2, answered_at=now - timedelta(days=10))
+    CSATSurveyFactory(ticket=TicketFactory(customer=unhappy), rating=1, answered_at=now - timedelta(days=1))  # too late
+
+    # when
+    rows = {row.variant: row for row in suggestion_outcomes(since=now - timedelta(days=30), until=now)}
+
+    # then
+    gesture, check_in = rows["gesture"], rows["check_in"]
+    assert (gesture.accepted, gesture.acceptance, gesture.csat_answers, gesture.csat_score) == (1, 100.0, 1, 100.0)
+    assert (check_in.accepted, check_in.dismissed, check_in.acceptance) == (1, 1, 50.0)
+    assert (check_in.csat_answers, check_in.csat_score, check_in.csat_average) == (1, 0.0, 2.0)
