@@ -96,6 +96,52 @@ def job_get(*, job_id: int) -> Job:
     return Job.objects.select_related("customer", "requested_by", "approved_by").get(pk=job_id)
 
 
+# How the counts a job reports read on its page; a key without a label reads as its name.
+ERASURE_COUNT_LABELS = {
+    "customers": "customer records anonymised (the one asked about and any merged into it)",
+    "contact_points": "contact points deleted",
+    "events": "browsing events deleted",
+    "messages": "messages emptied (text, HTML and sender)",
+    "tickets": "ticket subjects erased",
+    "attachments": "attachments deleted with their files",
+    "outbox_cancelled": "replies not yet sent, cancelled",
+    "delivery_errors": "delivery errors blanked",
+    "csat_comments": "survey comments blanked (ratings kept)",
+    "ticket_events": "ticket history entries scrubbed",
+    "chat_sessions": "chat sessions anonymised",
+    "quarantined_emails": "held-back emails deleted",
+    "orders": "orders kept for accounting (tracking details blanked)",
+    "refunds": "refund reasons blanked (amounts kept)",
+    "suggestion_feedback": "suggestion feedback reasons blanked",
+    "consent_notes": "consent notes and evidence blanked (decisions kept)",
+    "audit_events": "audit entries about them scrubbed",
+    "merges": "merge records cleared (no undo)",
+    "jobs": "their earlier privacy jobs scrubbed",
+    "audit_events_unlinked": "other audit entries naming them scrubbed",
+    "webhook_deliveries": "webhook deliveries naming them scrubbed",
+    "admin_log": "Django admin change-log entries anonymised",
+    "import_files": "uploaded import files rewritten without them",
+    "jobs_unlinked": "other jobs naming them scrubbed",
+}
+
+
+def job_counts(*, job: Job) -> list[tuple[str, int]]:
+    """What a finished job reports, in words: for an erasure the non-zero counts of what it
+    removed or anonymised, for an export the sections and their sizes, for a retention run
+    what each rule did."""
+    result = job.result or {}
+    if job.kind == Job.Kind.CUSTOMER_ERASE:
+        counts = result.get("counts", {})
+        return [(ERASURE_COUNT_LABELS.get(key, key.replace("_", " ")), n) for key, n in counts.items() if n]
+    if job.kind == Job.Kind.CUSTOMER_EXPORT:
+        return [(key.replace("_", " "), n) for key, n in result.get("counts", {}).items()]
+    if job.kind == Job.Kind.RETENTION:
+        labels = {kind: str(label) for kind, label in RetentionRule.Kind.choices}
+        labels["expired_exports"] = "expired export files deleted"
+        return [(labels.get(key, key.replace("_", " ")), n) for key, n in result.get("results", {}).items()]
+    return []
+
+
 def privacy_jobs_recent(*, kinds: list[str] | None = None, limit: int = RECENT_JOBS) -> list[Job]:
     jobs = Job.objects.select_related("customer", "requested_by").order_by("-created_at")
     if kinds:
@@ -111,3 +157,18 @@ def retention_rules() -> dict[str, RetentionRule | None]:
     """Each rule kind with its rule, or None where none is set yet."""
     rules = {rule.kind: rule for rule in RetentionRule.objects.all()}
     return {kind: rules.get(kind) for kind in RetentionRule.Kind.values}
+
+
+@dataclass(frozen=True)
+class RetentionSummary:
+    kind: str
+    label: str
+    rule: RetentionRule | None
+
+
+def retention_summary() -> list[RetentionSummary]:
+    """Each rule kind with its label and its rule (None where none is set yet), for the overview."""
+    return [
+        RetentionSummary(kind=kind, label=str(RetentionRule.Kind(kind).label), rule=rule)
+        for kind, rule in retention_rules().items()
+    ]

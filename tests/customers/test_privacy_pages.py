@@ -109,6 +109,25 @@ class TestACustomersPrivacyPage:
         page = admin_client.get(response["Location"]).content.decode()
         assert "The customer was erased" in page and "self-approved" in page
         assert Customer.objects.get(pk=customer.pk).erased
+        # what was removed reads in words, and what there was none of is not listed
+        assert "Contact points deleted: 1" in page
+        assert "Customer records anonymised" in page
+        assert "Attachments deleted" not in page and ": 0<" not in page
+
+    def test_an_export_of_a_customer_erased_since_says_the_file_went_with_them(
+        self, admin_client, admin_user, django_capture_on_commit_callbacks
+    ):
+        from customers.privacy.erasure import customer_erase_now
+        from customers.privacy.export import customer_export_start
+
+        customer = CustomerFactory()
+        with django_capture_on_commit_callbacks(execute=True):
+            export = customer_export_start(customer=customer, actor=admin_user)
+        customer_erase_now(customer=customer)
+
+        page = admin_client.get(reverse("privacy:job", kwargs={"job_id": export.pk})).content.decode()
+
+        assert "deleted when the customer was erased" in page and "Download the export" not in page
 
     def test_the_admin_exports_from_the_page(self, admin_client, django_capture_on_commit_callbacks):
         customer = CustomerFactory()

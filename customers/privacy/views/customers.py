@@ -133,6 +133,7 @@ def job(request: HttpRequest, job_id: int) -> HttpResponse:
     context = {
         "section": "customers" if found.customer_id else "overview",
         "job": found,
+        "counts": selectors.job_counts(job=found),
         "expired": bool(found.expires_at and found.expires_at <= timezone.now()),
         "can_download": request.user.has_perm(EXPORT),
     }

@@ -23,7 +23,7 @@ def index(request: HttpRequest) -> HttpResponse:
             "section": "overview",
             "purposes": selectors.purposes_with_versions(),
             "jobs": selectors.privacy_jobs_recent(limit=10),
-            "rules": selectors.retention_rules(),
+            "rules": selectors.retention_summary(),
             "search_form": forms.CustomerSearchForm(),
         },
     )
