@@ -1,3 +1,4 @@
+import re
 from datetime import timedelta
 
 import pytest
@@ -64,6 +65,22 @@ def test_inbox_lists_open_tickets_within_budget(agent_client, django_assert_max_
 
     assert response.status_code == 200
     assert len(response.context["page"]) == 25
+
+
+def test_inbox_pages_keep_the_filters(agent_client):
+    # given 30 open email tickets and one chat ticket
+    TicketFactory.create_batch(30, channel=Channel.EMAIL)
+    TicketFactory(channel=Channel.CHAT, subject="On chat")
+
+    # when the agent filters on email and goes to the second page
+    first = agent_client.get(reverse("tickets:inbox"), {"channel": "email"})
+    second = agent_client.get(reverse("tickets:inbox"), {"channel": "email", "page": 2})
+
+    # then the pages split the 30 as 25 and 5, and the next-page link keeps the filter
+    assert (len(first.context["page"]), len(second.context["page"])) == (25, 5)
+    next_link = re.search(r'href="(\?page=2[^"]*)" rel="next"', first.content.decode()).group(1)
+    assert "channel=email" in next_link
+    assert "On chat" not in second.content.decode()
 
 
 def test_inbox_views_filter_mine_and_unassigned(agent_client, agent):
