@@ -23,7 +23,7 @@ from django.utils import timezone
 from customers.models import Channel, SuggestionFeedback
 from tests.factories import CSATSurveyFactory, CustomerFactory, TeamFactory, TicketFactory, UserFactory
 from tickets.dashboard_tasks import dashboard_snapshots_refresh
-from tickets.dashboards import exports, selectors, snapshots
+from tickets.dashboards import exports, formats, selectors, snapshots
 from tickets.dashboards.charts import report_charts
 from tickets.dashboards.filters import dashboard_query
 from tickets.dashboards.periods import PRESETS, Period, period_parse
@@ -684,3 +684,10 @@ def test_a_bad_query_names_its_field(params, field):
         dashboard_query(params, own_agent_id=None)
 
     assert field in caught.value.message_dict
+
+
+def test_a_duration_moves_in_hours_and_minutes_and_its_axis_stays_short():
+    assert formats.duration_change(9 * 3600 + 14 * 60, 11 * 3600 + 47 * 60) == "\u22122 h 33 min"
+    assert formats.duration_change(120.0, 60.0) == "+1 min"
+    assert formats.duration_change(None, 60.0) == formats.DASH
+    assert [formats.duration_short(s) for s in (30, 1500, 5400, 3 * 86400)] == ["30 s", "25 min", "1.5 h", "3.0 d"]

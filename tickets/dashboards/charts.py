@@ -90,8 +90,10 @@ def trend_chart(
     series: Sequence[Series],
     formatter: Callable[[float], str],
     maximum: float | None = None,
+    tick_formatter: Callable[[float], str] | None = None,
 ) -> SafeString:
-    """A line chart of one figure over the period's buckets, one line per series."""
+    """A line chart of one figure over the period's buckets, one line per series
+    (``tick_formatter``: a shorter form for the axis, default ``formatter``)."""
     known = [v for s in series for v in s.values if v is not None]
     top = maximum if maximum is not None else _nice_ceiling(max(known, default=0))
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
@@ -147,7 +149,7 @@ def trend_chart(
         h=HEIGHT,
         title=title,
         desc="; ".join(_describe(one, labels, formatter) for one in series),
-        grid=_grid(top, y, formatter),
+        grid=_grid(top, y, tick_formatter or formatter),
         ticks=ticks,
         lines=SafeString("".join(parts)),
         legend=_legend(series),
@@ -225,6 +227,7 @@ def report_charts(report: Report, links: Links | None = None) -> list[Chart]:
             series=[Series("This period", current, "current"), Series("Previous period", previous, "previous")],
             formatter=formatter,
             maximum=maximum,
+            tick_formatter=formats.duration_short if formatter is formats.duration else None,
         )
         rows = [
             ChartRow(

@@ -27,6 +27,19 @@ def duration(seconds: float | None) -> str:
     return f"{days} d {hours} h"
 
 
+def duration_short(seconds: float | None) -> str:
+    """A chart axis tick that fits its margin: '45 s', '12 min', '1.5 h', '2.3 d'."""
+    if seconds is None:
+        return DASH
+    if seconds < 60:
+        return f"{round(seconds)} s"
+    if seconds < 3600:
+        return f"{round(seconds / 60)} min"
+    if seconds < 48 * 3600:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} d"
+
+
 def count(value: float | None) -> str:
     return DASH if value is None else f"{value:,.0f}"
 
@@ -41,6 +54,16 @@ def change(current: float | None, previous: float | None, unit: str = "") -> str
     sign = "+" if difference > 0 else "\u2212"
     magnitude = f"{abs(difference):.1f}" if isinstance(difference, float) else f"{abs(difference)}"
     return f"{sign}{magnitude}{unit}"
+
+
+def duration_change(current: float | None, previous: float | None) -> str:
+    """The move of a duration from the previous period: '+12 min', '-2 h 33 min' (with a minus sign), or a dash."""
+    if current is None or previous is None:
+        return DASH
+    difference = current - previous
+    if abs(difference) < 0.5:
+        return "±0"
+    return ("+" if difference > 0 else "\u2212") + duration(abs(difference))
 
 
 @dataclass(frozen=True)
@@ -80,7 +103,7 @@ def summary_lines(current, previous) -> list[SummaryLine]:
         now, before = getattr(current, name), getattr(previous, name)
         formatter = FORMATTERS[kind]
         if kind == "duration":
-            moved = change(now / 60 if now is not None else None, before / 60 if before is not None else None, " min")
+            moved = duration_change(now, before)
         else:
             moved = change(now, before, " pts" if kind == "percent" else "")
         lines.append(SummaryLine(label, metric, formatter(now), formatter(before), moved))
