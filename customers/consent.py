@@ -6,6 +6,7 @@ when they run, since consent may have changed since they were queued.
 - ``allows(customer, purpose)``: may the desk use the data for this purpose now?
 - ``purposes_missing(customer, required)``: which of several needed purposes are not granted
   (a suggestion needing ``personalization`` and ``marketing``, a survey needing ``surveys``).
+- ``allows_each(customers=..., purpose=...)``: ``allows`` for a whole batch, in two queries.
 - ``blocked_reason(customer, purpose)``: the sentence an agent sees when something is blocked,
   e.g. "Offers and reminders not granted (withdrawn 3 May via preference centre)".
 """
@@ -98,6 +99,27 @@ def allows(customer: Customer, purpose: str) -> bool:
     """
     state = consent_states(customer).get(purpose)
     return bool(state and state.granted)
+
+
+def allows_each(*, customers: list[Customer], purpose: str) -> dict[int, bool]:
+    """``allows(customer, purpose)`` for many customers at once, in two queries (batches such as
+    event ingest would otherwise ask once per customer). Same rule as ``consent_states``."""
+    purpose_obj = ConsentPurpose.objects.filter(code=purpose, active=True).first()
+    if purpose_obj is None:
+        return {customer.pk: False for customer in customers}
+    live = [customer.pk for customer in customers if not customer.erased]
+    records = ConsentRecord.objects.filter(purpose=purpose_obj, customer_id__in=live).order_by(
+        "customer_id", "-recorded_at", "-id"
+    )
+    if connection.vendor == "postgresql":
+        records = records.distinct("customer_id")
+    latest: dict[int, bool] = {}
+    for customer_id, granted in records.values_list("customer_id", "granted"):
+        latest.setdefault(customer_id, granted)
+    return {
+        customer.pk: False if customer.erased else latest.get(customer.pk, purpose_obj.default_granted)
+        for customer in customers
+    }
 
 
 def allowed_purposes(customer: Customer) -> frozenset[str]:

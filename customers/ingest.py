@@ -14,15 +14,13 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 
 from . import consent
 from .identity import contact_normalise
 from .models import (
     AuditEvent,
     Channel,
-    ConsentPurpose,
-    ConsentRecord,
     ContactPoint,
     Customer,
     Event,
@@ -281,28 +279,9 @@ def _products_ensure(*, source: str, lines: list[LineInput]) -> None:
 
 
 def purpose_allowed_for(*, customers: list[Customer], purpose: str) -> dict[int, bool]:
-    """``consent.allows(customer, purpose)`` for many customers at once, in two queries.
-
-    The same rule as ``customers.consent``: the latest decision (by time, then id) for an active
-    purpose, else the purpose's default; an erased customer has granted nothing. Used where a
-    batch would otherwise ask once per customer (event ingest).
-    """
-    purpose_obj = ConsentPurpose.objects.filter(code=purpose, active=True).first()
-    if purpose_obj is None:
-        return {customer.pk: False for customer in customers}
-    live = [customer.pk for customer in customers if not customer.erased]
-    latest: dict[int, bool] = {}
-    records = ConsentRecord.objects.filter(purpose=purpose_obj, customer_id__in=live)
-    if connection.vendor == "postgresql":
-        records = records.order_by("customer_id", "-recorded_at", "-id").distinct("customer_id")
-    else:
-        records = records.order_by("customer_id", "-recorded_at", "-id")
-    for customer_id, granted in records.values_list("customer_id", "granted"):
-        latest.setdefault(customer_id, granted)
-    return {
-        customer.pk: False if customer.erased else latest.get(customer.pk, purpose_obj.default_granted)
-        for customer in customers
-    }
+    """``consent.allows(customer, purpose)`` for many customers at once; the rule lives in
+    ``customers.consent`` (``allows_each``), the one place consent is decided."""
+    return consent.allows_each(customers=customers, purpose=purpose)
 
 
 @transaction.atomic

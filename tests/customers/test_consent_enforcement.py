@@ -252,3 +252,21 @@ def test_a_task_asks_again_when_it_runs():
     consent_record(customer=ticket.customer, purpose="surveys", granted=False, source="customer")
     # then the task does not send it
     assert csat_survey_send(ticket_id=ticket.pk).sent_at is None
+
+
+@PROPERTY
+@given(
+    histories=st.lists(decisions, min_size=1, max_size=4),
+    default_for=defaults,
+    purpose=st.sampled_from(PURPOSES),
+)
+def test_the_batch_answer_is_the_one_answer_for_each_customer(histories, default_for, purpose):
+    # given several customers, each with their own history
+    customers = [CustomerFactory() for _ in histories]
+    expected = {
+        customer.pk: _given_state(customer, history, default_for)[purpose]
+        for customer, history in zip(customers, histories, strict=True)
+    }
+
+    # then the batch check (used by event ingest) says the same as the state of each
+    assert consent.allows_each(customers=customers, purpose=purpose) == expected
