@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from customers.models import Channel, Customer
+from customers.models import AuditEvent, Channel, Customer
 from customers.services import customer_figures_refresh
 from tests.factories import (
     ContactPointFactory,
@@ -96,6 +96,22 @@ def test_reading_the_customer_view(page, login, agent, maria):
 
     expect(timeline).not_to_contain_text("Do the boots run small?")
     expect(timeline).to_contain_text("Order #1042")
+
+
+def test_each_opening_of_the_profile_is_audited_once_whatever_the_page_loads_after(page, login, agent, maria):
+    login("agent", "pw-agent")
+
+    # when the agent opens the ticket, then the customer view, and filters its timeline in place
+    page.goto(f"/tickets/{maria.pk}/")
+    page.wait_for_load_state("networkidle")  # suggestions, duplicates, history
+    page.get_by_role("link", name="Maria García").first.click()
+    page.wait_for_load_state("networkidle")
+    page.get_by_label("Show").select_option("order")
+    expect(page.get_by_role("list", name="Timeline, newest first")).not_to_contain_text("Do the boots run small?")
+
+    # then there are two openings, each audited once, with who and whom
+    audits = AuditEvent.objects.filter(action=AuditEvent.Action.PROFILE_VIEWED).order_by("pk")
+    assert [(a.customer_id, a.actor_id) for a in audits] == [(maria.customer_id, agent.pk)] * 2
 
 
 def test_replying_with_a_macro_previews_it_with_the_name_filled(page, login, agent, maria):
