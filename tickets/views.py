@@ -20,6 +20,7 @@ from customers.selectors import customer_profile
 from customers.services import profile_view_record
 from customers.timeline import timeline_for_customer
 from supportdesk.access import permission_required
+from supportdesk.query_params import query_params_allowed
 
 from . import presence, selectors, services
 from .forms import InboxFilterForm, ReplyForm, TicketUpdateForm
@@ -81,6 +82,7 @@ def _inbox_context(request: HttpRequest) -> dict:
 
 @require_GET
 @permission_required("tickets.view_ticket")
+@query_params_allowed("view", "team", "channel", "status", "priority", "tag", "sla", "sort", "page", "since")
 def inbox(request: HttpRequest) -> HttpResponse:
     context = _inbox_context(request)
     if request.htmx and request.GET.get("since") == context["fingerprint"]:
@@ -366,6 +368,7 @@ def ticket_presence(request: HttpRequest, ticket_id: int) -> HttpResponse:
 
 @require_GET
 @permission_required("customers.view_customer", "tickets.view_ticket")
+@query_params_allowed("q")
 def search(request: HttpRequest) -> HttpResponse:
     results = search_everything(query=request.GET.get("q", ""))
     return render(request, "tickets/search.html", {"results": results, "search_query": results.query})

@@ -54,6 +54,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Outside axes, so that its lockout answer (429) gets a Retry-After too.
+    "supportdesk.rate_limits.PublicRateLimitMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -281,6 +283,11 @@ DESK_ATTACHMENT_MAX_BYTES = env.int("DESK_ATTACHMENT_MAX_BYTES", default=20 * 10
 DESK_CHAT_FRAME_ANCESTORS = env.list("DESK_CHAT_FRAME_ANCESTORS", default=[])
 DESK_CHAT_RATE_LIMIT = env("DESK_CHAT_RATE_LIMIT", default="20/60")
 DESK_CHAT_POLL_SECONDS = env.int("DESK_CHAT_POLL_SECONDS", default=3)
+# Requests per client address to the other public endpoints (supportdesk/rate_limits.py): login
+# attempts, survey pages, and webhook deliveries per source (generous: senders burst).
+DESK_LOGIN_RATE_LIMIT = env("DESK_LOGIN_RATE_LIMIT", default="30/60")
+DESK_SURVEY_RATE_LIMIT = env("DESK_SURVEY_RATE_LIMIT", default="30/60")
+DESK_WEBHOOK_RATE_LIMIT = env("DESK_WEBHOOK_RATE_LIMIT", default="3000/60")
 # Outbound delivery (tickets/tasks.py): the first retry waits this long, each next one twice as long.
 DESK_DELIVERY_RETRY_SECONDS = env.float("DESK_DELIVERY_RETRY_SECONDS", default=30)
 # The beat sweeper re-enqueues outbound messages still queued after this long (broker was down).
