@@ -299,3 +299,40 @@ def test_the_pages_read_in_a_bounded_number_of_queries(admin_client, admin_user,
         assert admin_client.get(reverse("privacy:audit")).status_code == 200
     with django_assert_max_num_queries(15):
         assert admin_client.get(reverse("privacy:purposes")).status_code == 200
+
+
+def test_the_audit_log_holds_what_the_desk_really_did(client, agent, admin_user, django_capture_on_commit_callbacks):
+    # given a customer whom an agent looks up, who is merged with a duplicate, changes a consent,
+    # and whose data an admin exports, downloads and erases — each through the real code path
+    from customers.merge import customer_merge
+    from customers.privacy.erasure import customer_erase_start
+    from customers.privacy.export import customer_export_open, customer_export_start
+
+    customer = CustomerFactory(first_name="Maria")
+    duplicate = CustomerFactory(first_name="Maria")
+    client.force_login(agent)
+    assert client.get(reverse("customers:detail", kwargs={"customer_id": customer.pk})).status_code == 200
+    customer_merge(survivor=customer, merged=duplicate, actor=agent, reason="same person")
+    consent_record(customer=customer, purpose="marketing", granted=False, source="agent", actor=agent)
+    with django_capture_on_commit_callbacks(execute=True):
+        export = customer_export_start(customer=customer, actor=admin_user)
+    export.refresh_from_db()
+    customer_export_open(job=export, actor=admin_user)[0].close()
+    with django_capture_on_commit_callbacks(execute=True):
+        customer_erase_start(customer=customer, actor=admin_user, reason="Asked by letter of 3 May")
+
+    # when an admin reads the audit log for the customer
+    client.force_login(admin_user)
+    response = client.get(reverse("privacy:audit"), {"customer": str(customer.pk)})
+
+    # then every one of those is there, with who did it
+    listed = {(event.action, event.actor_id) for event in response.context["page"]}
+    assert {
+        ("profile_viewed", agent.pk),
+        ("customer_merged", agent.pk),
+        ("consent_recorded", agent.pk),
+        ("export_requested", admin_user.pk),
+        ("export_downloaded", admin_user.pk),
+        ("erasure_requested", admin_user.pk),
+        ("customer_erased", admin_user.pk),
+    } <= listed
