@@ -380,11 +380,17 @@ class SlaAtRisk(Rule):
         else:
             reason = f"The first response to #{ticket.id} is due at {_clock(due)}, in {_duration(due - context.now)}."
             score, title = 90, f"Reply now: first response due in {_duration(due - context.now)}"
+        action = (
+            "Hi {{ customer.name }},\n\n"
+            "Thank you for your patience, and I'm sorry for the wait. I'm looking into this now and will come "
+            "back to you shortly." + SIGN_OFF
+        )
         return self.suggest(
             variant,
             title=title,
             reason=reason,
             channel=ticket.channel if facts.current is None else context.channel,
+            action=action,
             url="" if facts.current is not None else _ticket_url(ticket.id),
             score=score,
             subject=f"ticket:{ticket.id}",
@@ -586,7 +592,7 @@ def suggestion_outcomes(*, since: datetime, until: datetime) -> list[VariantOutc
     verdict = SuggestionFeedback.Verdict
     later = (
         CSATSurvey.objects.filter(
-            ticket__customer_id=OuterRef("customer_id"),
+            customer_id=OuterRef("customer_id"),
             rating__isnull=False,
             answered_at__gt=OuterRef("created_at"),
             answered_at__lte=OuterRef("created_at") + timedelta(days=LATER_CSAT_DAYS),

@@ -1,9 +1,9 @@
 """Suggested next actions in the ticket page: an agent accepts one and finds its reply, with the
 customer's name filled in, in the composer; dismisses another, and it stays gone.
 
-Needs the panel wired into the ticket page (``templates/tickets/detail.html`` includes
-``customers/partials/suggestions.html`` with ``suggestions`` from ``tickets.views``); until
-then the tests skip and say so.
+Needs the panel slot in the ticket page (``templates/tickets/detail.html`` loads
+``customers/partials/suggestions.html`` into ``#suggestions``); the ``wired`` fixture fails
+loudly without it.
 """
 
 import re
@@ -94,3 +94,45 @@ def test_without_javascript_the_forms_still_work(browser, live_server, agent, ti
     expect(page.get_by_text("Hi Maria,", exact=False).first).to_be_visible()
     assert SuggestionFeedback.objects.filter(rule="order_delayed", verdict="accepted").exists()
     context.close()
+
+
+@pytest.fixture
+def slow_email_quick_chat(db):
+    """Maria answers chat within a minute and email after hours, and wrote by email again now."""
+    cache.clear()
+    now = timezone.now()
+    customer = CustomerFactory(first_name="Maria", preferred_name="")
+    ContactPointFactory(customer=customer, channel=Channel.EMAIL, value="maria@example.com")
+    ContactPointFactory(customer=customer, channel=Channel.CHAT, value="visitor-42")
+    for days, channel, answered_after in (
+        (20, Channel.EMAIL, timedelta(hours=6)),
+        (15, Channel.EMAIL, timedelta(hours=9)),
+        (10, Channel.CHAT, timedelta(minutes=1)),
+        (5, Channel.CHAT, timedelta(minutes=1)),
+    ):
+        asked = now - timedelta(days=days)
+        earlier = TicketFactory(
+            customer=customer, channel=channel, status="solved", created_at=asked, solved_at=asked + timedelta(days=1)
+        )
+        MessageFactory(ticket=earlier, channel=channel, direction="outbound", created_at=asked)
+        MessageFactory(ticket=earlier, channel=channel, direction="inbound", created_at=asked + answered_after)
+    ticket = TicketFactory(customer=customer, subject="Another question", channel=Channel.EMAIL)
+    MessageFactory(ticket=ticket, channel=Channel.EMAIL, body="One more thing about my order.")
+    return ticket
+
+
+def test_accepting_switch_channel_sets_send_on(page, login, agent, slow_email_quick_chat, wired):
+    # given the agent in the email conversation, where the panel proposes chat
+    login("agent", "pw-agent")
+    page.goto(f"/tickets/{slow_email_quick_chat.pk}/")
+    switch = page.locator("#suggestions li.suggestion[data-rule='preferred_channel']")
+    expect(switch).to_contain_text("Answers on Live chat in about 1 minute")
+    expect(page.locator("#id_channel")).to_have_value("email")
+
+    # when they accept it
+    switch.get_by_role("button", name="Accept", exact=True).click()
+
+    # then the reply goes out on chat, and the composer has the focus
+    expect(page.locator("#id_channel")).to_have_value("chat")
+    expect(page.locator("#id_body")).to_be_focused()
+    assert SuggestionFeedback.objects.filter(rule="preferred_channel", verdict="accepted").exists()

@@ -217,6 +217,7 @@ class TestSlaAtRisk:
 
         assert suggestion.reason == "The first response to #3 is due at 12:12, in 12 minutes."
         assert suggestion.title == "Reply now: first response due in 12 minutes" and suggestion.score == 90
+        assert suggestion.action.startswith("Hi {{ customer.name }},\n\nThank you for your patience")
 
     def test_breached(self):
         here = ticket(3, first_response_due_at=NOW - timedelta(minutes=20))

@@ -253,7 +253,8 @@
 // suggestions — the suggested-next-actions panel (templates/customers/partials/suggestions.html).
 // Accepting a suggestion answers the refreshed panel with its reply text; on a conversation page
 // that text goes into the composer (replacing an empty draft, else added below it) and the
-// "Send on" channel follows the suggestion when the customer can be reached there.
+// "Send on" channel follows the suggestion when the customer can be reached there (a suggestion
+// without a text, such as "Switch to Live chat", only switches the channel and focuses the reply).
 (function () {
   "use strict";
 
@@ -261,9 +262,11 @@
     var accepted = panel.querySelector("[data-suggestion-accepted]");
     var source = accepted && accepted.querySelector("[data-suggestion-text]");
     var body = document.getElementById("id_body");
-    if (!source || !body) { return; }
-    var text = source.value;
-    body.value = body.value.trim() === "" ? text : body.value.replace(/\s+$/, "") + "\n\n" + text;
+    if (!accepted || !body) { return; }
+    if (source) {
+      var text = source.value;
+      body.value = body.value.trim() === "" ? text : body.value.replace(/\s+$/, "") + "\n\n" + text;
+    }
     var channel = document.getElementById("id_channel");
     var wanted = accepted.getAttribute("data-suggestion-channel");
     if (channel && wanted && channel.querySelector("option[value='" + wanted + "']")) { channel.value = wanted; }
@@ -273,13 +276,15 @@
       internal.dispatchEvent(new Event("change", { bubbles: true }));
     }
     var macro = document.getElementById("id_macro");
-    if (macro) { macro.value = ""; }
+    if (macro && source) { macro.value = ""; }
     var hint = accepted.querySelector("[data-no-composer]");
     if (hint) { hint.hidden = true; }
     body.focus();
     body.dispatchEvent(new Event("input", { bubbles: true }));
     var region = document.getElementById("live-status");
-    if (region) { region.textContent = "Suggested reply inserted into the composer."; }
+    if (region) {
+      region.textContent = source ? "Suggested reply inserted into the composer." : "Reply channel set by the suggestion.";
+    }
   }
 
   document.addEventListener("htmx:afterSettle", function (event) {
