@@ -125,6 +125,13 @@ class Ticket(models.Model):
             models.Index(fields=["assignee", "status", "-last_message_at"], name="inbox_mine"),
             models.Index(fields=["team", "status", "-last_message_at"], name="inbox_by_team"),
             models.Index(fields=["customer", "-created_at"], name="ticket_customer_history"),
+            # The inbox's counts and change check read only this, never the ticket rows.
+            models.Index(
+                fields=["assignee"],
+                include=["team", "last_message_at", "updated_at"],
+                condition=Q(status__in=["new", "open", "pending"]),
+                name="inbox_open_counts",
+            ),
             # The API's and the inbox's "latest activity" order, tie-broken by id.
             models.Index(fields=["-last_message_at", "-id"], name="ticket_activity"),
             models.Index(fields=["-updated_at", "-id"], name="ticket_api_updated"),

@@ -13,7 +13,9 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
+from django.db import connection
 from django.db.models import (
+    BigIntegerField,
     Case,
     CharField,
     Count,
@@ -30,6 +32,7 @@ from django.db.models import (
     When,
     prefetch_related_objects,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, Substr
 from django.urls import reverse
 from django.utils import timezone
@@ -160,26 +163,51 @@ class InboxCounts:
     open: int
     all: int
     teams: list[Team] = field(default_factory=list)  # each with ``open_count``
+    all_estimated: bool = False
 
     def for_view(self, view: str) -> int:
         return getattr(self, view, 0)
 
 
+# Above this many tickets the "All" view shows PostgreSQL's estimate instead of counting them.
+EXACT_COUNT_LIMIT = 20_000
+
+
+def _ticket_total() -> RawSQL:
+    """All tickets: counted on SQLite and for a small table; PostgreSQL's estimate beyond
+    ``EXACT_COUNT_LIMIT`` (the CASE runs the count only when it is needed)."""
+    table = Ticket._meta.db_table
+    # The table name is the model's own, never input: nothing here can be injected.
+    count = f"SELECT COUNT(*) FROM {table}"  # noqa: S608
+    if connection.vendor == "postgresql":
+        estimate = f"CASE WHEN c.reltuples > %s THEN c.reltuples::bigint ELSE ({count}) END"
+        sql = f"(SELECT {estimate} FROM pg_class c WHERE c.oid = %s::regclass)"  # noqa: S608
+        return RawSQL(sql, [EXACT_COUNT_LIMIT, table], output_field=BigIntegerField())  # noqa: S611
+    return RawSQL(f"({count})", [], output_field=BigIntegerField())  # noqa: S611
+
+
 def inbox_counts(*, user: AbstractBaseUser) -> InboxCounts:
-    """How many tickets each view holds: one aggregate query, and one for the teams."""
-    unsolved = Q(status__in=Ticket.UNSOLVED)
-    totals = Ticket.objects.aggregate(
-        mine=Count("pk", filter=unsolved & Q(assignee=user)),
-        unassigned=Count("pk", filter=unsolved & Q(assignee__isnull=True)),
-        open=Count("pk", filter=unsolved),
-        all=Count("pk"),
+    """How many tickets each view holds, in two queries: one over the open tickets (the inbox
+    index range, however long the history) that also reads the total, and one for the teams.
+    The total is exact up to ``EXACT_COUNT_LIMIT`` tickets and estimated above (``all_estimated``)."""
+    totals = Ticket.objects.filter(status__in=Ticket.UNSOLVED).aggregate(
+        mine=Count("pk", filter=Q(assignee=user)),
+        unassigned=Count("pk", filter=Q(assignee__isnull=True)),
+        open=Count("pk"),
+        all=Max(_ticket_total()),
     )
-    teams = list(
-        Team.objects.annotate(open_count=Count("tickets", filter=Q(tickets__status__in=Ticket.UNSOLVED))).order_by(
-            "name"
-        )
+    if totals["all"] is None:  # no open ticket, so no row to read the total beside
+        totals["all"] = Ticket.objects.count()
+    open_of_team = (
+        Ticket.objects.filter(team=OuterRef("pk"), status__in=Ticket.UNSOLVED)
+        .order_by()
+        .values("team")
+        .annotate(n=Count("pk"))
+        .values("n")
     )
-    return InboxCounts(teams=teams, **totals)
+    teams = list(Team.objects.annotate(open_count=Coalesce(Subquery(open_of_team), 0)).order_by("name"))
+    estimated = connection.vendor == "postgresql" and totals["all"] > EXACT_COUNT_LIMIT
+    return InboxCounts(teams=teams, all_estimated=estimated, **totals)
 
 
 def tag_names() -> list[str]:
