@@ -128,6 +128,8 @@ def constraints_deferred(*models_: type[models.Model]) -> Iterator[None]:
             cursor.execute(f"DROP INDEX {quote(name)}")
     yield
     with connection.cursor() as cursor:
+        # Each index is one sort: in memory, not in batches on disk, for this transaction only.
+        cursor.execute("SET LOCAL maintenance_work_mem = '1GB'")
         for _, definition in indexes:
             cursor.execute(definition)
         for table, name, definition in keys:

@@ -109,6 +109,8 @@ class Handles:
 
     typical_customer_id: int
     whale_customer_id: int
+    typical_public_id: str
+    whale_public_id: str
     typical_ticket_id: int
     whale_ticket_id: int
     email: str
@@ -131,6 +133,8 @@ def dataset_handles() -> Handles:
     return Handles(
         typical_customer_id=typical_id,
         whale_customer_id=whale,
+        typical_public_id=str(Customer.objects.values_list("public_id", flat=True).get(pk=typical_id)),
+        whale_public_id=str(Customer.objects.values_list("public_id", flat=True).get(pk=whale)),
         typical_ticket_id=typical_ticket.pk,
         whale_ticket_id=Ticket.objects.filter(customer_id=whale).order_by("-id").values_list("id", flat=True).first(),
         email=contacts["email"],
@@ -315,7 +319,7 @@ def dataset_build(scale: Scale, *, progress: Callable[[str, int], None] | None =
                 "rating",
                 "comment",
             ],
-            _surveys(rng, scale, ticket_rows),
+            _surveys(rng, scale, ticket_rows, now),
         )
         del ticket_rows
         load(
@@ -324,8 +328,12 @@ def dataset_build(scale: Scale, *, progress: Callable[[str, int], None] | None =
             _events(rng, scale, n, whale, now, products),
         )
         sequence_reset(*loaded)
+        if progress:
+            progress("rows loaded; building indexes and foreign keys", report.total)
     # A live database is vacuumed as it goes; a fresh load is not until autovacuum gets to it,
     # and without a visibility map no index-only scan would be measured.
+    if progress:
+        progress("indexes built; vacuuming", report.total)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE" if connection.in_atomic_block else "VACUUM ANALYZE")
     report.seconds = time.perf_counter() - started
@@ -375,11 +383,12 @@ def _lines(rng: random.Random, scale: Scale, orders: list[tuple], products: list
 
 
 def _tickets(rng, scale, n, whale, now, agents, teams) -> Iterator[tuple]:
-    regular = scale.tickets - scale.whale_tickets
-    for tid in range(1, scale.tickets + 1):
-        cid = whale if tid > regular else rng.randint(1, n - 1)
-        age_days = rng.randint(0, 180)
-        created = now - timedelta(days=age_days, minutes=rng.randint(0, 1440))
+    # Ids grow with time, as they do in a live desk: the backlog is the table's newest rows.
+    ages = sorted(((rng.randint(0, 180), rng.randint(0, 1440)) for _ in range(scale.tickets)), reverse=True)
+    whales = set(rng.sample(range(1, scale.tickets + 1), scale.whale_tickets))
+    for tid, (age_days, minutes) in enumerate(ages, start=1):
+        cid = whale if tid in whales else rng.randint(1, n - 1)
+        created = now - timedelta(days=age_days, minutes=minutes)
         status = rng.choice(STATUSES_RECENT if age_days < 3 else STATUSES_WEEKS if age_days < 14 else STATUSES_OLD)
         assignee = rng.choice(agents) if status != "new" else None
         responded = created + timedelta(minutes=rng.randint(5, 600)) if status != "new" else None
@@ -429,12 +438,13 @@ def _messages(rng, scale, ticket_rows) -> Iterator[tuple]:
             )
 
 
-def _surveys(rng, scale, ticket_rows) -> Iterator[tuple]:
-    made = 0
-    for tid, cid, channel, _created, state, assignee, solved, team in ticket_rows:
-        if made >= scale.csat or state not in ("solved", "closed") or solved is None:
-            continue
-        made += 1
+def _surveys(rng, scale, ticket_rows, now) -> Iterator[tuple]:
+    # Surveys answered across the whole period, not only for the oldest tickets; a survey goes
+    # out a day after the solve and is answered within three days, so none is in the future.
+    latest = now - timedelta(hours=24 + 72)
+    solved_rows = [row for row in ticket_rows if row[4] in ("solved", "closed") and row[6] and row[6] <= latest]
+    answered_rows = sorted(rng.sample(solved_rows, min(scale.csat, len(solved_rows))))
+    for made, (tid, cid, channel, _created, _state, assignee, solved, team) in enumerate(answered_rows, start=1):
         rating = rng.choices([1, 2, 3, 4, 5], weights=[6, 5, 9, 30, 50])[0]
         sent = solved + timedelta(hours=24)
         answered = sent + timedelta(hours=rng.randint(1, 72))

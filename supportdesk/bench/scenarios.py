@@ -73,10 +73,10 @@ def api_paths(h: Handles) -> list[tuple[str, str, float]]:
         ("api_tickets", "/api/v1/tickets/", api),
         ("api_orders", "/api/v1/orders/", api),
         ("api_products", "/api/v1/products/", api),
-        ("api_suggestions", f"/api/v1/customers/{h.typical_customer_id}/suggestions/", TARGETS["suggestions_ms"]),
+        ("api_suggestions", f"/api/v1/customers/{h.typical_public_id}/suggestions/", TARGETS["suggestions_ms"]),
         (
             "api_suggestions_whale",
-            f"/api/v1/customers/{h.whale_customer_id}/suggestions/",
+            f"/api/v1/customers/{h.whale_public_id}/suggestions/",
             TARGETS["suggestions_ms"],
         ),
     ]

@@ -9,6 +9,7 @@ Prints a table and writes JSON with ``p95_ms`` and ``queries`` for each path.
 import json
 import logging
 import sys
+import time
 from pathlib import Path
 
 from django.conf import settings
@@ -78,7 +79,10 @@ class Command(BaseCommand):
             self.stdout.write(f"Wrote {json_path}")
 
     def _progress(self, label: str, count: int) -> None:
-        self.stderr.write(f"  {label}: {count:,} rows")
+        if not hasattr(self, "_started"):
+            self._started = time.perf_counter()
+        at = time.perf_counter() - self._started
+        self.stderr.write(f"  {label}: {count:,} rows (at {at:.1f} s)")
         sys.stderr.flush()
 
 
