@@ -327,6 +327,20 @@ class TestMergePages:
         keep.refresh_from_db()
         assert keep.preferred_name == "Anita"
 
+    def test_a_merged_away_record_points_at_the_survivor_and_offers_only_the_undo(self, agent_client, pair, agent):
+        # given a merge
+        survivor, merged = pair
+        customer_merge(survivor=survivor, merged=merged, actor=agent)
+
+        # when the agent opens the merged-away record
+        html = agent_client.get(reverse("customers:detail", args=[merged.pk])).content.decode()
+
+        # then it points at the survivor and offers the undo, and neither greets nor suggests nor hunts duplicates
+        assert f'This customer was merged into <a href="{reverse("customers:detail", args=[survivor.pk])}">' in html
+        assert "Undo merge" in html
+        assert 'class="greeting' not in html
+        assert 'id="suggestions"' not in html and 'id="duplicates"' not in html
+
     def test_the_merge_page_needs_the_other_customer(self, agent_client, pair):
         response = agent_client.get(reverse("customers:merge", args=[pair[0].pk]))
 
