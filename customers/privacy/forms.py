@@ -176,14 +176,58 @@ class ConsentImportForm(forms.Form):
     )
 
 
+DAYS_PER_MONTH = 30
+
+
 class RetentionRuleForm(forms.Form):
     after_days = forms.IntegerField(label="After (days)", min_value=1, max_value=36500)
     active = forms.BooleanField(label="Active", required=False)
 
+    @classmethod
+    def initial_for(cls, rule: RetentionRule | None) -> dict:
+        return {"after_days": rule.after_days if rule else "", "active": rule.active if rule else False}
+
+
+class TicketRetentionRuleForm(forms.Form):
+    """Closed tickets are kept for months; the rule stores days (a month counts as 30)."""
+
+    after_months = forms.IntegerField(
+        label="After (months)", min_value=1, max_value=1200, help_text="A month counts as 30 days."
+    )
+    active = forms.BooleanField(label="Active", required=False)
+
+    @classmethod
+    def initial_for(cls, rule: RetentionRule | None) -> dict:
+        months = max(1, round(rule.after_days / DAYS_PER_MONTH)) if rule else ""
+        return {"after_months": months, "active": rule.active if rule else False}
+
+    def clean(self):
+        data = super().clean()
+        if data.get("after_months"):
+            data["after_days"] = data.pop("after_months") * DAYS_PER_MONTH
+        return data
+
+
+RETENTION_RULE_FORMS: dict[str, type[forms.Form]] = {
+    RetentionRule.Kind.PURGE_EVENTS: RetentionRuleForm,
+    RetentionRule.Kind.ANONYMISE_TICKETS: TicketRetentionRuleForm,
+}
+
 
 class RetentionPreviewForm(forms.Form):
+    """A dry run over ``after_days``, or ``after_months`` (30 days each) for closed tickets."""
+
     kind = forms.ChoiceField(choices=RetentionRule.Kind.choices)
-    after_days = forms.IntegerField(min_value=1, max_value=36500)
+    after_days = forms.IntegerField(min_value=1, max_value=36500, required=False)
+    after_months = forms.IntegerField(min_value=1, max_value=1200, required=False)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("after_months"):
+            data["after_days"] = data["after_months"] * DAYS_PER_MONTH
+        if not data.get("after_days") and not self.errors:
+            raise forms.ValidationError("Give the number of days (or months) to preview.")
+        return data
 
 
 class AuditFilterForm(forms.Form):

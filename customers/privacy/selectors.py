@@ -165,6 +165,16 @@ class RetentionSummary:
     label: str
     rule: RetentionRule | None
 
+    @property
+    def period(self) -> str:
+        """How long data is kept, as the rule's form asks for it: months for closed tickets."""
+        if self.rule is None:
+            return ""
+        days = self.rule.after_days
+        if self.kind == RetentionRule.Kind.ANONYMISE_TICKETS and days % 30 == 0:
+            return f"{days // 30} month{'s' if days != 30 else ''}"
+        return f"{days} day{'s' if days != 1 else ''}"
+
 
 def retention_summary() -> list[RetentionSummary]:
     """Each rule kind with its label and its rule (None where none is set yet), for the overview."""

@@ -127,3 +127,25 @@ def test_the_retention_page_saves_and_previews(client, admin_user, history):
 
     bad = client.post(url, {"rule": "purge_events", "purge_events-after_days": "0"})
     assert bad.status_code == 400
+
+
+def test_closed_tickets_are_kept_for_months_on_the_page(client, admin_user, history):
+    # given the retention page
+    client.force_login(admin_user)
+    url = reverse("privacy:retention")
+
+    # when the admin keeps closed tickets 24 months
+    response = client.post(
+        url, {"rule": "anonymise_tickets", "anonymise_tickets-after_months": "24", "anonymise_tickets-active": "on"}
+    )
+
+    # then the rule holds 720 days, and the pages say 24 months
+    assert response.status_code == 302
+    assert RetentionRule.objects.get(kind="anonymise_tickets").after_days == 720
+    assert 'name="anonymise_tickets-after_months" value="24"' in client.get(url).content.decode()
+    assert "Anonymise closed tickets older than 24 months" in client.get(reverse("privacy:index")).content.decode()
+    # and the dry run takes months too, and says what is wrong with a bad number
+    preview = client.get(reverse("privacy:retention_preview"), {"kind": "anonymise_tickets", "after_months": 1})
+    assert preview.status_code == 200
+    bad = client.get(reverse("privacy:retention_preview"), {"kind": "anonymise_tickets", "after_months": 0})
+    assert bad.status_code == 400 and "greater than or equal to 1" in bad.content.decode()

@@ -45,10 +45,15 @@ def retention(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if bound_kind not in RetentionRule.Kind.values:
             raise Http404("No such retention rule.")
-        bound = forms.RetentionRuleForm(request.POST, prefix=bound_kind)
+        bound = forms.RETENTION_RULE_FORMS[bound_kind](request.POST, prefix=bound_kind)
         if bound.is_valid():
             try:
-                retention_rule_save(kind=bound_kind, actor=request.user, **bound.cleaned_data)
+                retention_rule_save(
+                    kind=bound_kind,
+                    actor=request.user,
+                    after_days=bound.cleaned_data["after_days"],
+                    active=bound.cleaned_data["active"],
+                )
             except ValidationError as exc:
                 errors_into(bound, exc)
             else:
@@ -59,8 +64,8 @@ def retention(request: HttpRequest) -> HttpResponse:
         if bound is not None and bound_kind == kind:
             form = bound
         else:
-            initial = {"after_days": rule.after_days if rule else "", "active": rule.active if rule else False}
-            form = forms.RetentionRuleForm(prefix=kind, initial=initial)
+            form_class = forms.RETENTION_RULE_FORMS[kind]
+            form = form_class(prefix=kind, initial=form_class.initial_for(rule))
         rules.append({"kind": kind, "label": RetentionRule.Kind(kind).label, "rule": rule, "form": form})
     context = {
         "section": "retention",
@@ -82,7 +87,7 @@ def retention_preview(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             error = " ".join(exc.messages)
     else:
-        error = "Give the number of days to preview."
+        error = " ".join(message for messages in form.errors.values() for message in messages)
     context = {"section": "retention", "form": form, "preview": preview, "error": error}
     template = "privacy/partials/retention_preview.html" if request.htmx else "privacy/retention_preview.html"
     return render(request, template, context, status=400 if error else 200)
