@@ -281,6 +281,17 @@ class TestFiguresAreExact:
             _assert_measures(point.current, _expected(day, "agent"))
             _assert_measures(point.previous, _expected(before, "agent"))
 
+    def test_a_weekly_trend_keeps_to_the_period_and_matches_the_raw_rows(self):
+        _dataset(seed=17, tickets=120)
+        quarter = Period(first_day=date(2026, 1, 7), last_day=date(2026, 3, 31), zone=MADRID)  # from a Wednesday
+
+        report = selectors.report(period=quarter, now=NOW)
+
+        assert quarter.grain == "week" and report.trend[0].day == date(2026, 1, 5)
+        for point in report.trend:
+            _assert_measures(point.current, _expected(quarter.bucket_period(point.day), "agent"))
+            _assert_measures(point.previous, _expected(quarter.previous.bucket_period(point.previous_day), "agent"))
+
     def test_a_scope_narrows_every_figure(self):
         data = _dataset(seed=3)
         team = data["teams"][0]
