@@ -399,6 +399,13 @@ def _message_rows(customer: Customer) -> QuerySet:
     )
 
 
+def _delivery_badge(channel: str, delivery: str) -> str:
+    """As the thread words it: a phone call or social reply made outside the desk was logged."""
+    if delivery == Message.Delivery.SENT and channel in (Channel.PHONE, Channel.SOCIAL):
+        return str(_("Logged as made"))
+    return str(Message.Delivery(delivery).label) if delivery in Message.Delivery.values else ""
+
+
 def _message_present(row: TimelineRow) -> TimelineItem:
     note = row.kind == "note"
     direction = {"inbound": _("From the customer"), "outbound": _("To the customer"), "note": _("Internal note")}
@@ -411,7 +418,7 @@ def _message_present(row: TimelineRow) -> TimelineItem:
         title=text[:200] + ("…" if len(text) > 200 else ""),
         detail=str(_("in #%(id)s %(subject)s") % {"id": row.ref_id, "subject": row.c}),
         url=reverse("tickets:detail", args=[row.ref_id]) + f"#message-{row.obj_id}",
-        badge=str(Message.Delivery(row.d).label) if row.d in Message.Delivery.values else "",
+        badge=_delivery_badge(row.channel, row.d),
         private=note,
     )
 

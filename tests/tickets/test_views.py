@@ -196,6 +196,8 @@ def test_a_reply_on_the_phone_is_recorded_as_made_not_sent(agent_client, django_
         in html
     )
     assert Message.objects.get(ticket=ticket).delivery == Message.Delivery.SENT
+    history = agent_client.get(reverse("customers:detail", args=[customer.pk])).content.decode()
+    assert '<span class="badge">Logged as made</span>' in history
 
 
 def test_an_empty_reply_re_renders_with_the_error_and_keeps_nothing(agent_client):
