@@ -89,6 +89,8 @@ def test_an_admin_uploads_a_file_and_reads_the_report(client, people, admin_user
     page = client.get(response["Location"]).content.decode()
     assert "3 imported, 0 skipped (already in the ledger), 5 with errors" in page
     assert "No customer has this email address." in page
+    # the page sits under the imports tab and leads back there
+    assert 'href="/privacy/imports/" aria-current="page"' in page and "Back to imports" in page
     assert AuditEvent.objects.get(action=AuditEvent.Action.CONSENT_IMPORTED).details["imported"] == 3
     assert "decisions.csv" in client.get(reverse("privacy:imports")).content.decode()
 

@@ -16,6 +16,9 @@ from ..erasure import customer_erase_start, customer_legal_hold_set
 from ..export import ExportUnavailable, customer_export_open, customer_export_start
 from . import ERASE, EXPORT, MANAGE, customer_or_404, errors_into
 
+# The privacy tab a job of no customer belongs to.
+JOB_SECTIONS = {Job.Kind.IMPORT: "imports", Job.Kind.RETENTION: "retention"}
+
 
 @permission_required(MANAGE)
 def customers(request: HttpRequest) -> HttpResponse:
@@ -131,7 +134,7 @@ def job(request: HttpRequest, job_id: int) -> HttpResponse:
     except Job.DoesNotExist:
         raise Http404("No such job.") from None
     context = {
-        "section": "customers" if found.customer_id else "overview",
+        "section": "customers" if found.customer_id else JOB_SECTIONS.get(found.kind, "overview"),
         "job": found,
         "counts": selectors.job_counts(job=found),
         "expired": bool(found.expires_at and found.expires_at <= timezone.now()),
