@@ -17,9 +17,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from email import policy
-from email.header import decode_header
-from email.headerregistry import Address
-from email.message import EmailMessage
+from email.header import Header, decode_header
 from email.message import Message as MimeMessage
 from email.parser import BytesHeaderParser
 from email.utils import getaddresses, parseaddr, parsedate_to_datetime
@@ -104,24 +102,21 @@ class EmailIngestResult:
 
 
 def _header(msg: MimeMessage, name: str) -> str:
-    """A header as text, whatever state it is in; never raises."""
-    try:
-        value = msg.get(name)
-    except Exception:  # the header parser of policy.default can trip on garbage
-        value = None
-        for key, raw in msg.raw_items() if hasattr(msg, "raw_items") else []:
-            if key.lower() == name.lower():
-                value = _decode_words(str(raw))
-                break
+    """A header as text (RFC 2047 encoded words decoded, unfolded), whatever state it is in;
+    never raises."""
+    value = msg.get(name)
     if value is None:
         return ""
-    return _clean(re.sub(r"\s+", " ", str(value)).strip())
+    if isinstance(value, Header):  # raw 8-bit bytes in the header (compat32 wraps them)
+        text = "".join(_header_chunk_text(chunk, charset) for chunk, charset in decode_header(value))
+    else:
+        text = _decode_words(str(value))
+    return _clean(re.sub(r"\s+", " ", text).strip())
 
 
 def raw_headers(msg: MimeMessage) -> dict[str, str]:
     """The first value of each header, unfolded, as sent (no RFC 2047 decoding), keyed in lower
-    case. Reading structured headers through policy.default builds a parsed object on every
-    access; flags and Message-IDs are plain ASCII, so they are read from here instead."""
+    case: flags and Message-IDs are plain ASCII, so they are read from here."""
     found: dict[str, str] = {}
     for name, value in msg.raw_items():
         key = str(name).strip().lower()
@@ -131,17 +126,27 @@ def raw_headers(msg: MimeMessage) -> dict[str, str]:
 
 
 def _decode_words(raw: str) -> str:
+    if "=?" not in raw:
+        return raw
     try:
         parts = decode_header(raw)
     except Exception:
         return raw
-    out = []
-    for chunk, charset in parts:
-        if isinstance(chunk, bytes):
-            out.append(_bytes_to_text(chunk, charset))
-        else:
-            out.append(chunk)
-    return "".join(out)
+    return "".join(_header_chunk_text(chunk, charset) for chunk, charset in parts)
+
+
+def _header_chunk_text(chunk: bytes | str, charset: str | None) -> str:
+    """A decoded piece of a header: its declared charset, else UTF-8, else Windows-1252 (the
+    usual truth behind a mislabelled header, e.g. Latin-1 bytes declared as UTF-8)."""
+    if isinstance(chunk, str):
+        return chunk
+    for candidate in (charset, "utf-8"):
+        if candidate and _known_codec(candidate):
+            try:
+                return chunk.decode(candidate)
+            except UnicodeDecodeError:
+                continue
+    return chunk.decode("cp1252", errors="replace")
 
 
 def _bytes_to_text(data: bytes, charset: str | None) -> str:
@@ -189,29 +194,25 @@ def _message_ids(value: str) -> list[str]:
 
 
 def _part_text(part: MimeMessage) -> str:
-    """A text part's content, decoded from any charset; broken bytes become U+FFFD."""
-    try:
-        content = part.get_content()
-        if isinstance(content, str):
-            return content
-    except Exception:  # unknown charset, bad base64, a lying Content-Transfer-Encoding
-        logger.debug("Falling back to lenient decoding of a text part", exc_info=True)
+    """A text part's content: in its declared charset (bytes invalid in it become U+FFFD), else
+    UTF-8, else Latin-1 when the charset is unknown or missing. Bad base64 or quoted-printable
+    is decoded as far as it goes (the stdlib never raises here)."""
     payload = part.get_payload(decode=True) or b""
     if isinstance(payload, str):
         return payload
-    return _bytes_to_text(payload, part.get_content_charset())
+    try:
+        charset = part.get_content_charset()
+    except Exception:  # a malformed Content-Type parameter
+        charset = None
+    return _bytes_to_text(payload, charset)
 
 
 def _sender(msg: MimeMessage) -> tuple[str, str]:
-    try:
-        header = msg["From"]
-        addresses = getattr(header, "addresses", ())
-        if addresses:
-            first: Address = addresses[0]
-            return _clean(first.addr_spec.strip().lower()), _clean(first.display_name or "").strip()
-    except Exception:
-        logger.debug("Unparseable From header", exc_info=True)
-    name, addr = parseaddr(_header(msg, "From"))
+    # The address is parsed before the display name is decoded: a decoded name may hold the
+    # commas and angle brackets that encoding protected.
+    raw = msg.get("From")
+    raw = re.sub(r"\s+", " ", str(raw)) if raw is not None and not isinstance(raw, Header) else _header(msg, "From")
+    name, addr = parseaddr(raw)
     return _clean(addr.strip().lower()), _clean(_decode_words(name)).strip()
 
 
@@ -285,7 +286,7 @@ def _leaves(part: MimeMessage, in_alternative: bool = False):
         yield part, ctype, in_alternative
 
 
-def _bodies_and_attachments(msg: EmailMessage) -> tuple[str, str, list[ParsedAttachment]]:
+def _bodies_and_attachments(msg: MimeMessage) -> tuple[str, str, list[ParsedAttachment]]:
     """The text and HTML bodies (the first inline part of each type) and the attachments.
 
     Inline text parts beyond the first (outside an alternative) are appended to the text body.
@@ -340,7 +341,9 @@ def _fallback_id(raw: bytes) -> str:
 def email_parse(raw: bytes) -> ParsedEmail:
     """Read one raw RFC 822 message. Never raises; an unreadable one says why in ``unreadable``."""
     try:
-        msg = email.message_from_bytes(raw, policy=policy.default)
+        # compat32: headers stay strings, read when asked for. policy.default parses every
+        # structured header again on each access, a third of the cost of a mail here.
+        msg = email.message_from_bytes(raw, policy=policy.compat32)
     except Exception as exc:  # pragma: no cover — the stdlib parser is itself lenient
         return ParsedEmail(message_id=_fallback_id(raw), unreadable=f"unparseable: {type(exc).__name__}")
     headers = raw_headers(msg)
