@@ -73,6 +73,30 @@ class TestCharsets:
         assert message.ticket.customer.first_name == first_name
         assert ContactPoint.objects.get(channel="email", value=sender).customer == message.ticket.customer
 
+    @pytest.mark.parametrize(
+        ("raw", "name", "subject"),
+        [
+            # Raw 8-bit UTF-8 in the headers, as many clients send them against RFC 5322.
+            ("From: José Núñez <jose@example.com>\nSubject: ¿Dónde?\n".encode(), ("José", "Núñez"), "¿Dónde?"),
+            # Raw Latin-1 in the headers: read as Windows-1252, not as replacement characters.
+            ("From: Jürgen Müller <j@example.de>\nSubject: Rücksendung\n".encode("latin-1"), ("Jürgen", "Müller"),
+             "Rücksendung"),
+            # An encoded name that holds a comma: the address is found before the name is decoded.
+            (b"From: =?utf-8?q?L=C3=B3pez=2C_Mar=C3=ADa?= <m@example.com>\n"
+             b"Subject: =?iso-8859-1?q?Caf=E9?= =?utf-8?b?w7w=?=\n",
+             ("María", "López"), "Caféü"),
+        ],
+    )  # fmt: skip
+    def test_headers_in_8_bit_or_encoded_words_are_decoded(self, raw, name, subject):
+        raw += b"Message-ID: <hdr@example.com>\nContent-Type: text/plain; charset=utf-8\n\nHello\n"
+
+        message = Message.objects.select_related("ticket__customer").get(pk=email_ingest(raw=raw).message_pk)
+
+        customer = message.ticket.customer
+        assert (customer.first_name, customer.last_name) == name
+        assert message.ticket.subject == subject
+        assert message.sender in {"jose@example.com", "j@example.de", "m@example.com"}
+
     def test_the_message_id_is_stored_on_the_message(self):
         result = _ingest("plain_utf8.eml")
 
