@@ -16,6 +16,7 @@ from tests.factories import (
     CSATSurveyFactory,
     CustomerFactory,
     EventFactory,
+    MacroFactory,
     MessageFactory,
     OrderFactory,
     OrderLineFactory,
@@ -342,6 +343,26 @@ def test_the_composer_defaults_to_the_channel_the_customer_last_wrote_on(agent_c
     assert form["channel"].value() == Channel.CHAT
     # The web form is answered by email, so it is reachable too; phone and social are not.
     assert [value for value, _ in form.fields["channel"].choices] == [Channel.EMAIL, Channel.WEB, Channel.CHAT]
+
+
+def test_without_javascript_the_macro_preview_says_the_text_is_in_the_box(agent_client):
+    # given a customer reachable by email and a macro
+    customer = CustomerFactory(first_name="Maria")
+    ContactPointFactory(customer=customer, channel=Channel.EMAIL, value="m@example.com")
+    ticket = TicketFactory(customer=customer)
+    macro = MacroFactory(name="Hello", body="Hi {{ customer.first_name }}")
+
+    # when the agent previews it with the form's own button (no JavaScript)
+    html = agent_client.post(
+        reverse("tickets:reply", args=[ticket.pk]),
+        {"action": "preview", "macro_pick": macro.pk, "body": "", "channel": "email"},
+    ).content.decode()
+    # and when the JavaScript composer asks for the preview partial
+    partial = agent_client.get(reverse("tickets:macro_preview", args=[ticket.pk]), {"macro_pick": macro.pk})
+
+    # then the page does not offer a button that needs JavaScript; the partial does
+    assert "The text is in the message box below" in html and "data-macro-insert" not in html
+    assert "data-macro-insert" in partial.content.decode()
 
 
 def test_an_internal_note_is_stored_and_never_delivered(agent_client, django_capture_on_commit_callbacks):
