@@ -134,10 +134,19 @@ def _fact(row: dict[str, Any]) -> TicketFact:
     )
 
 
+# Built once (see customers/suggestions/context.py): per request only the customer's filter is added.
+TICKETS_SHAPE = Ticket.objects.order_by("-created_at", "-pk").values(*TICKET_FIELDS)
+MESSAGES_SHAPE = (
+    Message.objects.exclude(direction=Message.Direction.NOTE)
+    .order_by("-created_at", "-pk")
+    .values_list("ticket_id", "channel", "direction", "created_at")
+)
+
+
 def tickets_facts(context: CustomerContext) -> TicketFacts:
     """Context loader: two queries (three when the open ticket is older than the latest 30)."""
-    tickets = Ticket.objects.filter(customer_id=context.customer.pk).values(*TICKET_FIELDS)
-    rows = list(tickets.order_by("-created_at", "-pk")[:TICKETS_LIMIT])
+    tickets = TICKETS_SHAPE.filter(customer_id=context.customer.pk)
+    rows = list(tickets[:TICKETS_LIMIT])
     facts = [_fact(row) for row in rows]
     current = next((f for f in facts if f.id == context.ticket_id), None)
     if current is None and context.ticket_id:
@@ -148,12 +157,7 @@ def tickets_facts(context: CustomerContext) -> TicketFacts:
         ids.append(current.id)
     messages: list[MessageFact] = []
     if ids:
-        rows_m = (
-            Message.objects.filter(ticket_id__in=ids)
-            .exclude(direction=Message.Direction.NOTE)
-            .order_by("-created_at", "-pk")
-            .values_list("ticket_id", "channel", "direction", "created_at")[:MESSAGES_LIMIT]
-        )
+        rows_m = MESSAGES_SHAPE.filter(ticket_id__in=ids)[:MESSAGES_LIMIT]
         messages = [MessageFact(*row) for row in reversed(list(rows_m))]
     result = TicketFacts(tickets=facts, complete=len(rows) < TICKETS_LIMIT, current=current, messages=messages)
     if current is not None:

@@ -191,17 +191,30 @@ ORDER_FIELDS = (
 )
 
 
+# The shapes of the context's queries are built once, at import: per request only the
+# customer's own filters are added. Building a queryset costs the ORM as much Python as running
+# it (measured: half of the orders query's 1.3 ms), and this runs on every conversation page.
+ORDERS_SHAPE = (
+    Order.objects.annotate(pending=FilteredRelation("refunds", condition=Q(refunds__status__in=PENDING_REFUND_STATES)))
+    .order_by("-placed_at", "-pk", "pending__requested_at", "pending__pk")
+    .values_list(*ORDER_FIELDS)
+)
+CART_SHAPE = (
+    Event.objects.filter(kind__in=[Event.Kind.CART_ABANDONED, Event.Kind.CHECKOUT])
+    .order_by("-occurred_at", "-pk")
+    .values_list("pk", "kind", "occurred_at", "payload")
+)
+FEEDBACK_SHAPE = SuggestionFeedback.objects.order_by("-created_at", "-pk").values_list(
+    "rule", "subject", "verdict", "created_at", "until", "variant"
+)
+CHANNELS_SHAPE = ContactPoint.objects.order_by().values_list("channel", flat=True).distinct()
+
+
 def _orders(customer: Customer, today: date) -> list[OrderFact]:
     """Late orders and orders with a refund or return still open, in one query (a join on the
     open refunds; an order with several keeps its oldest)."""
     late = Q(status__in=OPEN_ORDER_STATES, promised_delivery__lt=today)
-    rows = (
-        Order.objects.filter(customer=customer)
-        .annotate(pending=FilteredRelation("refunds", condition=Q(refunds__status__in=PENDING_REFUND_STATES)))
-        .filter(late | Q(pending__isnull=False))
-        .order_by("-placed_at", "-pk", "pending__requested_at", "pending__pk")
-        .values_list(*ORDER_FIELDS)[: ORDERS_LIMIT * 2]
-    )
+    rows = ORDERS_SHAPE.filter(Q(customer_id=customer.pk) & (late | Q(pending__isnull=False)))[: ORDERS_LIMIT * 2]
     facts: dict[int, OrderFact] = {}
     for row in rows:
         values = dict(zip(ORDER_FIELDS, row, strict=True))
@@ -269,15 +282,8 @@ def _affinities(customer: Customer) -> list[AffinityFact]:
 
 
 def _cart_events(customer: Customer, now: datetime) -> list[EventFact]:
-    rows = (
-        Event.objects.filter(
-            customer=customer,
-            kind__in=[Event.Kind.CART_ABANDONED, Event.Kind.CHECKOUT],
-            occurred_at__gte=now - timedelta(days=CART_DAYS),
-        )
-        .order_by("-occurred_at", "-pk")
-        .values_list("pk", "kind", "occurred_at", "payload")[:CART_EVENTS_LIMIT]
-    )
+    since = now - timedelta(days=CART_DAYS)
+    rows = CART_SHAPE.filter(customer_id=customer.pk, occurred_at__gte=since)[:CART_EVENTS_LIMIT]
     return [
         EventFact(id=pk, kind=kind, occurred_at=at, payload=payload if isinstance(payload, dict) else {})
         for pk, kind, at, payload in rows
@@ -287,11 +293,7 @@ def _cart_events(customer: Customer, now: datetime) -> list[EventFact]:
 def _feedback(customer: Customer, now: datetime) -> list[FeedbackFact]:
     # Only feedback that still hides something matters: a dismissal's cap, a snooze, a recent
     # acceptance all end at ``until`` (cross_sell's 30-day product memory too).
-    rows = (
-        SuggestionFeedback.objects.filter(customer=customer, until__gt=now)
-        .order_by("-created_at", "-pk")
-        .values_list("rule", "subject", "verdict", "created_at", "until", "variant")[:FEEDBACK_LIMIT]
-    )
+    rows = FEEDBACK_SHAPE.filter(customer_id=customer.pk, until__gt=now)[:FEEDBACK_LIMIT]
     return [FeedbackFact(*row) for row in rows]
 
 
@@ -318,9 +320,7 @@ def context_build(
     now = now or timezone.now()
     granted, notes, names = _consent(customer, consents)
     if contact_channels is None:
-        contact_channels = (
-            ContactPoint.objects.filter(customer=customer).order_by().values_list("channel", flat=True).distinct()
-        )
+        contact_channels = CHANNELS_SHAPE.filter(customer_id=customer.pk)
     reachable = frozenset(contact_channels)
     context = CustomerContext(
         customer=customer,
