@@ -25,12 +25,19 @@ class ReplyForm(forms.Form):
             self.fields["channel"].initial = default_channel
 
 
+class AgentChoiceField(forms.ModelChoiceField):
+    """Agents by the name colleagues know them by, not their login."""
+
+    def label_from_instance(self, obj) -> str:
+        return obj.get_full_name() or obj.get_username()
+
+
 class TicketUpdateForm(forms.Form):
     """Any subset of the ticket's fields; the view changes only those that were posted."""
 
     status = forms.ChoiceField(choices=Ticket.Status.choices, required=False)
     priority = forms.ChoiceField(choices=Priority.choices, required=False)
-    assignee = forms.ModelChoiceField(queryset=None, required=False, empty_label="Unassigned")
+    assignee = AgentChoiceField(queryset=None, required=False, empty_label="Unassigned")
     team = forms.ModelChoiceField(queryset=None, required=False, empty_label="No team")
     tags = forms.CharField(
         required=False,

@@ -457,6 +457,18 @@ def test_without_javascript_the_edit_page_offers_every_field(agent_client):
         assert f'id="id_{name}"' in html
 
 
+def test_the_assignee_is_chosen_by_name_not_login(agent_client, agent):
+    agent.first_name, agent.last_name = "Alex", "Morgan"
+    agent.save()
+    ticket = TicketFactory()
+
+    html = agent_client.get(
+        reverse("tickets:edit", args=[ticket.pk]), {"field": "assignee"}, headers={"HX-Request": "true"}
+    ).content.decode()
+
+    assert f'<option value="{agent.pk}">Alex Morgan</option>' in html
+
+
 def test_an_invalid_value_is_reported_and_changes_nothing(agent_client):
     ticket = TicketFactory()
 
