@@ -45,6 +45,24 @@ class TestKeys:
         assert response.status_code == 401
         assert "revoked" in error_of(response)["message"]
 
+    def test_an_admin_revokes_a_key_and_it_stops_working_at_once(self, admin_user, client):
+        from django.urls import reverse
+
+        issued = api_key_create(name="leaked", scope="write")
+        kept = api_key_create(name="shop", scope="write")
+        admin_user.is_superuser = True
+        admin_user.save()
+        client.force_login(admin_user)
+
+        client.post(
+            reverse("admin:supportdesk_apikey_changelist"),
+            {"action": "revoke", "_selected_action": [issued.api_key.pk]},
+        )
+
+        assert _client(issued.raw).get("/api/v1/customers/").status_code == 401
+        assert _client(kept.raw).get("/api/v1/customers/").status_code == 200
+        assert ApiKey.objects.get(pk=issued.api_key.pk).revoked_at is not None
+
     def test_no_credentials_answer_401_with_a_bearer_challenge(self, anon_api):
         response = anon_api.get("/api/v1/tickets/")
 
