@@ -289,6 +289,13 @@ class Event(models.Model):
         indexes = [
             models.Index(fields=["customer", "-occurred_at"], name="event_customer_timeline"),
             models.Index(fields=["occurred_at"], name="event_retention_purge"),
+            # The suggestions' cart_abandoned rule reads a customer's recent carts and checkouts:
+            # without it, a heavy browser's page views of the week are all read and thrown away.
+            models.Index(
+                fields=["customer", "-occurred_at"],
+                condition=Q(kind__in=["cart_abandoned", "checkout"]),
+                name="event_customer_carts",
+            ),
         ]
 
     def __str__(self) -> str:
