@@ -96,7 +96,10 @@ def customer_merge_view(request: HttpRequest, customer_id: int) -> HttpResponse:
     other_id = request.GET.get("with") or request.POST.get("with") or ""
     if not other_id.isdigit() or int(other_id) == this.pk:
         return render(request, "customers/merge.html", {"customer": this, "missing": True}, status=400)
-    other = get_object_or_404(Customer, pk=int(other_id))
+    other = Customer.objects.filter(pk=int(other_id)).first()
+    if other is None:
+        context = {"customer": this, "missing": True, "not_found": other_id}
+        return render(request, "customers/merge.html", context, status=404)
     keep_this = merge_survivor_suggested(first=this, second=other) == this
     survivor, merged = (this, other) if keep_this else (other, this)
     defaults = {

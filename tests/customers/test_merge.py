@@ -341,6 +341,24 @@ class TestMergePages:
         assert 'class="greeting' not in html
         assert 'id="suggestions"' not in html and 'id="duplicates"' not in html
 
+    def test_any_record_can_be_reviewed_for_a_merge_by_its_number_even_without_evidence(self, agent_client):
+        # given two customers the desk sees no link between
+        one = CustomerFactory(first_name="Ana", last_name="Ruiz")
+        other = CustomerFactory(first_name="Anne", last_name="Roux")
+
+        # when the agent enters the other's number on the customer view
+        page = agent_client.get(reverse("customers:detail", args=[one.pk])).content.decode()
+        review = agent_client.get(reverse("customers:merge", args=[one.pk]), {"with": other.pk}).content.decode()
+
+        # then the page offers it, and the review warns that nothing links them
+        assert f'action="{reverse("customers:merge", args=[one.pk])}" class="merge-other"' in page
+        assert "The desk found no sign that these two are the same person" in review
+
+    def test_a_number_that_is_no_customer_says_so(self, agent_client, pair):
+        response = agent_client.get(reverse("customers:merge", args=[pair[0].pk]), {"with": 999999})
+
+        assert response.status_code == 404 and "There is no customer #999999." in response.content.decode()
+
     def test_the_merge_page_needs_the_other_customer(self, agent_client, pair):
         response = agent_client.get(reverse("customers:merge", args=[pair[0].pk]))
 
