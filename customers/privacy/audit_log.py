@@ -65,6 +65,24 @@ def audit_events(*, query: AuditQuery) -> QuerySet[AuditEvent]:
     return events
 
 
+def audit_details_lines(details: dict) -> list[str]:
+    """An entry's details as the log page shows them: "key: value" each, empty values left out,
+    nested figures (an erasure's counts) as "name n" without the zeros."""
+    lines = []
+    for key, value in (details or {}).items():
+        if value in ("", None, [], {}):
+            continue
+        if isinstance(value, dict):
+            parts = [f"{name.replace('_', ' ')} {item}" for name, item in value.items() if item not in (0, "", None)]
+            if not parts:
+                continue
+            value = ", ".join(parts)
+        elif isinstance(value, list):
+            value = ", ".join(str(item) for item in value)
+        lines.append(f"{key.replace('_', ' ')}: {value}")
+    return lines
+
+
 def _cell(value: object) -> str:
     text = "" if value is None else str(value)
     return "'" + text if text.startswith(_FORMULA_START) else text

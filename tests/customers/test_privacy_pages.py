@@ -386,3 +386,20 @@ def test_the_audit_log_holds_what_the_desk_really_did(client, agent, admin_user,
         ("erasure_requested", admin_user.pk),
         ("customer_erased", admin_user.pk),
     } <= listed
+
+
+def test_audit_details_read_as_words_without_empty_values(admin_client, admin_user):
+    # given an erasure entry with nested counts and an export request without a reason
+    customer = CustomerFactory()
+    audit_record(
+        action=AuditEvent.Action.CUSTOMER_ERASED,
+        customer=customer,
+        actor=admin_user,
+        details={"job": 7, "reason": "Asked by letter", "counts": {"contact_points": 2, "attachments": 0}},
+    )
+    audit_record(action=AuditEvent.Action.EXPORT_REQUESTED, customer=customer, details={"job": 8, "reason": ""})
+
+    page = admin_client.get(reverse("privacy:audit"), {"customer": str(customer.pk)}).content.decode()
+
+    assert "counts: contact points 2<" in page and "attachments" not in page
+    assert "reason: Asked by letter" in page and "reason: <" not in page and "reason: ;" not in page

@@ -13,7 +13,7 @@ from supportdesk.access import permission_required
 
 from ...models import Job, RetentionRule
 from .. import forms, selectors
-from ..audit_log import AuditQuery, audit_csv_lines, audit_events, audit_export_record
+from ..audit_log import AuditQuery, audit_csv_lines, audit_details_lines, audit_events, audit_export_record
 from ..consent_import import consent_import_start
 from ..retention import retention_preview as retention_dry_run
 from ..retention import retention_rule_save, retention_run_start
@@ -119,6 +119,7 @@ def audit(request: HttpRequest) -> HttpResponse:
         "section": "audit",
         "form": form if form.is_bound else forms.AuditFilterForm(),
         "page": page,
+        "rows": [(event, audit_details_lines(event.details)) for event in page],
         "extra": "&" + filters.urlencode() if filters else "",
         "export_query": filters.urlencode(),
     }
