@@ -292,3 +292,28 @@ def test_old_decisions_do_not_expire(client):
         recorded_at=timezone.now() - timedelta(days=3000),
     )
     assert consent.allows(customer, "marketing")
+
+
+def test_an_agent_records_a_stated_choice_from_the_ticket_page(client, agent):
+    # given a ticket where the customer asked to stop the offers
+    message = MessageFactory(body="Please stop sending me offers")
+    ticket = message.ticket
+    consent_record(customer=ticket.customer, purpose="marketing", granted=True, source="customer")
+    client.force_login(agent)
+
+    # when the agent opens the ticket, the form offers the customer's message
+    page = client.get(f"/tickets/{ticket.pk}/").content.decode()
+    assert "Record a consent choice the customer stated" in page
+    assert f'<option value="{message.pk}">message {message.pk}' in page
+
+    # and records the withdrawal from it
+    response = client.post(
+        f"/privacy/customers/{ticket.customer_id}/stated/",
+        {"purpose": "marketing", "granted": "0", "message": message.pk, "next": f"/tickets/{ticket.pk}/"},
+    )
+
+    # then they are back on the ticket, and the ledger says who, how and where it was said
+    assert response.status_code == 302 and response["Location"] == f"/tickets/{ticket.pk}/"
+    record = ConsentRecord.objects.filter(customer=ticket.customer).latest("recorded_at", "id")
+    assert (record.granted, record.source, record.actor) == (False, "agent", agent)
+    assert record.evidence == f"message {message.pk} on ticket {ticket.pk}"
