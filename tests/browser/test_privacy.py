@@ -98,20 +98,27 @@ def test_a_customer_withdraws_marketing_and_the_agents_view_updates(page, login,
 
 
 def test_an_agent_records_a_choice_the_customer_stated(page, login, agent):
+    # given a conversation where the customer asks for no more offers
     message = MessageFactory(body="Please do not send me any more offers.")
     customer = message.ticket.customer
+    consent_record(customer=customer, purpose="marketing", granted=True, source="customer")
     login("agent", "pw-agent")
-    page.goto(f"/privacy/customers/{customer.pk}/stated/?message={message.pk}")
+    page.goto(f"/tickets/{message.ticket_id}/")
 
-    page.get_by_label("Purpose").select_option("marketing")
-    page.get_by_label("withdraws it").check()
-    page.get_by_role("button", name="Record the customer's choice").click()
+    # when the agent records it from the ticket page, linked to that message
+    page.get_by_text("Record a consent choice the customer stated").click()
+    form = page.locator(f"#agent-decision-{customer.pk}")
+    form.get_by_label("Purpose").select_option("marketing")
+    form.get_by_label("withdraws it").check()
+    expect(form.get_by_label("Said in")).to_have_value(str(message.pk))
+    form.get_by_role("button", name="Record the customer's choice").click()
 
+    # then it is recorded in place, saying where it was said
     expect(page.locator(".agent-decision .flash-success")).to_contain_text(
         f"message {message.pk} on ticket {message.ticket_id}"
     )
     assert not consent.allows(customer, "marketing")
-    page.get_by_role("link", name="Get the preference-centre link").click()
+    page.locator(f"#agent-decision-{customer.pk}").get_by_role("link", name="Get the preference-centre link").click()
     link = page.get_by_label("Preference-centre link (copy it into a reply on any channel)")
     expect(link).to_have_value(re.compile(r"/preferences/[^/]+/$"))
     assert preference_customer(token=link.input_value().rstrip("/").rsplit("/", 1)[-1]) == customer
