@@ -9,7 +9,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from customers.models import AuditEvent, Channel, Event
+from customers.consent import BEHAVIORAL_TRACKING
+from customers.models import AuditEvent, Channel, ConsentPurpose, ConsentRecord, Event
 from customers.services import customer_figures_refresh
 from tests.factories import (
     ContactPointFactory,
@@ -51,6 +52,13 @@ def _customer_with_history(tickets: int, messages: int):
     ticket.tags.add(Tag.objects.create(name=f"vip-{tickets}"))
     for other in TicketFactory.create_batch(tickets - 1, customer=customer):
         CSATSurveyFactory(ticket=other, rating=5, answered_at=timezone.now())
+    # Browsing events show only with tracking consent: grant it, so the timeline reads them too.
+    ConsentRecord.objects.create(
+        customer=customer,
+        purpose=ConsentPurpose.objects.get(code=BEHAVIORAL_TRACKING),
+        granted=True,
+        source=ConsentRecord.Source.CUSTOMER,
+    )
     EventFactory.create_batch(messages, customer=customer)
     return customer, ticket
 
@@ -114,6 +122,8 @@ def test_customer_page_query_budget_does_not_grow_with_history(agent_client, dja
         response = agent_client.get(reverse("customers:detail", args=[customer.pk]))
 
     assert response.status_code == 200
+    html = response.content.decode()
+    assert "tl-event" in html  # with tracking consent, the timeline reads browsing events too
 
 
 def _queries_for(client, url: str) -> int:
