@@ -83,12 +83,10 @@ def _ticket_to_continue(
     *, channel: str, at: datetime, customer: Customer | None = None, sender: str = ""
 ) -> Ticket | None:
     """The latest unsolved ticket on ``channel`` of ``customer``, or of whoever owns the
-    normalised contact ``sender`` (then with its customer loaded: one query for both). Locked,
-    so that the reopen decision below reads the status as it is."""
+    normalised contact ``sender`` (then with its customer loaded: one query for both). Not
+    locked: ``_ticket_touch`` decides on the status in the UPDATE itself."""
     window = at - timedelta(days=settings.DESK_CONTINUE_TICKET_DAYS)
-    tickets = Ticket.objects.select_for_update(of=("self",)).filter(
-        channel=channel, status__in=Ticket.UNSOLVED, last_message_at__gte=window
-    )
+    tickets = Ticket.objects.filter(channel=channel, status__in=Ticket.UNSOLVED, last_message_at__gte=window)
     if customer is not None:
         tickets = tickets.filter(customer=customer)
     else:
@@ -205,16 +203,32 @@ def _message_store(
         external_id=external_id,
         created_at=received_at,
     )
-    reopened = ticket.status in (Ticket.Status.PENDING, Ticket.Status.SOLVED)
-    if not opened:
-        updates = {"last_message_at": received_at, "updated_at": timezone.now()}
-        if reopened:
-            updates.update(status=Ticket.Status.OPEN, solved_at=None)
-        Ticket.objects.filter(pk=ticket.pk).update(**updates)
-    if reopened:
+    if not opened and _ticket_touch(ticket=ticket, at=received_at):
         ticket_sla_recompute(ticket=ticket, at=received_at)
     customer_contact_touch(customer=customer, at=received_at)
     return message
+
+
+def _ticket_touch(*, ticket: Ticket, at: datetime) -> bool:
+    """Note the new message on the ticket; a pending or solved ticket reopens. True if it did.
+
+    The status is decided by the UPDATE's own condition, on the row as it is now (an agent may
+    have solved the ticket a moment ago), so nothing needs locking beforehand. The usual case,
+    a new or open ticket, is one statement.
+    """
+    now = timezone.now()
+    rows = Ticket.objects.filter(pk=ticket.pk)
+    ticket.last_message_at, ticket.updated_at = at, now
+    if rows.filter(status__in=(Ticket.Status.NEW, Ticket.Status.OPEN)).update(last_message_at=at, updated_at=now):
+        return False
+    reopened = rows.filter(status__in=(Ticket.Status.PENDING, Ticket.Status.SOLVED)).update(
+        last_message_at=at, updated_at=now, status=Ticket.Status.OPEN, solved_at=None
+    )
+    if reopened:
+        ticket.status, ticket.solved_at = Ticket.Status.OPEN, None
+        return True
+    rows.update(last_message_at=at, updated_at=now)  # closed stays closed
+    return False
 
 
 def reachable_channels(customer: Customer, contact_points: list[ContactPoint] | None = None) -> list[str]:

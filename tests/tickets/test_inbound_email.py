@@ -461,3 +461,27 @@ class TestRoundTrips:
         assert again.pk == first.message_pk
         assert Ticket.objects.count() == 1 and Message.objects.count() == 1
         assert not ContactPoint.objects.filter(value="someone-new@example.com").exists()
+
+    def test_a_ticket_solved_after_it_was_read_is_still_reopened(self):
+        from tickets.services import message_receive
+
+        first = email_ingest(raw=self._mail("ana@example.com", 1))
+        ticket = Ticket.objects.get(pk=first.ticket_id)  # read while open...
+        Ticket.objects.filter(pk=ticket.pk).update(status=Ticket.Status.SOLVED)  # ...solved meanwhile
+
+        message_receive(channel="email", sender="ana@example.com", body="Still broken", ticket=ticket)
+
+        ticket.refresh_from_db()
+        assert ticket.status == Ticket.Status.OPEN and ticket.solved_at is None
+
+    def test_a_reply_to_a_closed_ticket_leaves_it_closed(self):
+        from tickets.services import message_receive
+
+        ticket = TicketFactory(status=Ticket.Status.CLOSED)
+        ContactPointFactory(customer=ticket.customer, channel="email", value="ana@example.com")
+
+        message = message_receive(channel="email", sender="ana@example.com", body="Thanks", ticket=ticket)
+
+        ticket.refresh_from_db()
+        assert message.ticket_id == ticket.pk and ticket.status == Ticket.Status.CLOSED
+        assert ticket.last_message_at == message.created_at
