@@ -9,7 +9,7 @@ in a table beside the chart, so nothing depends on seeing it. Colours come from 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from django.utils.html import format_html, format_html_join
+from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from . import formats
@@ -128,15 +128,17 @@ def trend_chart(
                     dash,
                 )
             )
+        # Dozens of points a chart: coordinates are numbers and the colour ours, so only the
+        # words are escaped (format_html per point costs more than the rest of the page).
+        series_label = escape(one.label)
         parts.append(
-            format_html_join(
-                "",
-                '<circle cx="{}" cy="{}" r="3" fill="{}"><title>{}: {} ({})</title></circle>',
-                (
-                    (point[0], point[1], colour, labels[i], formatter(one.values[i]), one.label)
+            SafeString(
+                "".join(
+                    f'<circle cx="{point[0]}" cy="{point[1]}" r="3" fill="{colour}"><title>'
+                    f"{escape(labels[i])}: {escape(formatter(one.values[i]))} ({series_label})</title></circle>"
                     for i, point in enumerate(points)
                     if point is not None
-                ),
+                )
             )
         )
     return format_html(
@@ -189,6 +191,21 @@ class Chart:
     title: str
     svg: SafeString
     rows: list[ChartRow]
+
+    @property
+    def rows_html(self) -> SafeString:
+        """The rows as ``<tr>`` lines, each figure a link when it has one."""
+
+        def figure(text: str, url: str) -> str:
+            return f'<a href="{escape(url)}">{escape(text)}</a>' if url else escape(text)
+
+        return SafeString(
+            "".join(
+                f'<tr><th scope="row">{escape(row.label)}</th><td>{figure(row.value, row.url)}</td>'
+                f"<td>{escape(row.previous_label)}</td><td>{figure(row.previous_value, row.previous_url)}</td></tr>"
+                for row in self.rows
+            )
+        )
 
 
 def bucket_label(day, grain: str) -> str:

@@ -1,11 +1,14 @@
 """The breakdown tables as rows of ready cells (text and the drill-down link behind each figure),
-built once in Python so the page renders a few hundred links without template work per link."""
+built once in Python, and their HTML (``table_html``), so the page renders a few hundred links
+without template work per link."""
 
 from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urlencode
 
 from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 
 from . import formats
 from .periods import Period
@@ -157,3 +160,43 @@ def service_rows(report: Report, links: Links) -> list[TableRow]:
             )
         )
     return out
+
+
+def _cell_html(cell: Cell) -> SafeString:
+    figure = format_html('<a href="{}">{}</a>', cell.url, cell.text) if cell.url else format_html("{}", cell.text)
+    if not cell.note:
+        return figure
+    note = (
+        format_html('<a href="{}">{}</a>', cell.note_url, cell.note) if cell.note_url else format_html("{}", cell.note)
+    )
+    return format_html('{} <span class="meta">({})</span>', figure, note)
+
+
+def _row_html(row: TableRow) -> SafeString:
+    if row.url:
+        label = format_html(
+            '<a href="{}" aria-label="{}: show only this agent\'s figures">{}</a>', row.url, row.label, row.label
+        )
+    else:
+        label = format_html("{}", row.label)
+    cells = format_html_join("", "<td>{}</td>", ((_cell_html(cell),) for cell in row.cells))
+    line = (
+        '<tr class="dash-total"><th scope="row">{}</th>{}</tr>' if row.total else '<tr><th scope="row">{}</th>{}</tr>'
+    )
+    return format_html(line, label, cells)
+
+
+@dataclass(frozen=True)
+class TableHtml:
+    body: SafeString
+    foot: SafeString
+
+
+def table_html(rows: list[TableRow], *, span: int, empty: str) -> TableHtml:
+    """The ``<tbody>`` (one line per group, or ``empty``) and ``<tfoot>`` (the total) of a table."""
+    groups = [row for row in rows if not row.total]
+    body = format_html_join("\n", "{}", ((_row_html(row),) for row in groups))
+    if not groups:
+        body = format_html('<tr><td colspan="{}">{}</td></tr>', span, empty)
+    foot = format_html_join("\n", "{}", ((_row_html(row),) for row in rows if row.total))
+    return TableHtml(body=body, foot=foot)

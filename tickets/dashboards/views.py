@@ -71,9 +71,13 @@ def index(request: HttpRequest) -> HttpResponse:
         "links": links,
         "export_urls": {table: links.export(table) for table in exports.TABLES},
         "satisfaction_headings": tables.SATISFACTION_HEADINGS,
-        "satisfaction_rows": tables.satisfaction_rows(report, links, focusable=focusable),
+        "satisfaction_table": tables.table_html(
+            tables.satisfaction_rows(report, links, focusable=focusable), span=8, empty="No surveys in this period."
+        ),
         "service_headings": tables.SERVICE_HEADINGS,
-        "service_rows": tables.service_rows(report, links),
+        "service_table": tables.table_html(
+            tables.service_rows(report, links), span=9, empty="No tickets in this period."
+        ),
     }
     if query.scope.agent_id and not query.own_only:
         everyone = {k: v for k, v in query.page_query().items() if k != "agent"}
