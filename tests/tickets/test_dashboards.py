@@ -388,6 +388,21 @@ class TestDrillDownAsOfTheFigure:
         latest = client.get(client.get(links.drill("created")).context["latest_url"])
         assert latest.context["page"].paginator.count == 3
 
+    def test_the_latest_low_ratings_and_the_list_of_all_of_them_are_live(self, client, lead, settings):
+        settings.DESK_DASHBOARD_SNAPSHOT_SECONDS = 300
+        client.force_login(lead)
+        index = reverse("dashboards:index")
+        client.get(index, {"period": "7d"})  # computes and stores the view
+        ticket = TicketFactory(created_at=timezone.now() - timedelta(days=1))
+        survey = CSATSurveyFactory(ticket=ticket, sent_at=timezone.now(), answered_at=timezone.now(), rating=1)
+
+        page = client.get(index, {"period": "7d"})
+        listed = client.get(page.context["low_ratings_url"]).context["page"]
+
+        assert page.context["report"].total.current.csat_low == 0  # the stored figure
+        assert [s.pk for s in page.context["low_ratings"]] == [survey.pk]
+        assert [t.pk for t in listed] == [ticket.pk]
+
     def test_as_of_a_moment_the_list_leaves_out_what_came_later(self):
         now = timezone.now()
         earlier = now - timedelta(hours=2)

@@ -63,6 +63,10 @@ def index(request: HttpRequest) -> HttpResponse:
         "charts": charts.report_charts(report, links),
         "rules": selectors.acceptance_by_rule(period=query.period, scope=query.scope),
         "low_ratings": selectors.low_ratings(period=query.period, scope=query.scope),
+        # The latest low ratings are read live, so the link to all of them is live too (no as_of).
+        "low_ratings_url": reverse("dashboards:tickets")
+        + "?"
+        + urlencode({**query.period.query(), **query.scope.query(), "metric": "csat_low"}),
         "teams": selectors.dashboard_teams(),
         "channels": Channel.choices,
         "presets": PRESETS,
