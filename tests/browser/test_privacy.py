@@ -88,7 +88,9 @@ def test_a_customer_withdraws_marketing_and_the_agents_view_updates(page, login,
 
     # then the agent's ticket page shows marketing not granted, and why the reminder is held back
     page.reload()
-    expect(page.locator(".consent", has_text="Offers and reminders").first).to_contain_text("not granted")
+    marketing = page.locator(".consent", has_text="Offers and reminders").first
+    expect(marketing).to_contain_text("not granted")
+    expect(marketing).to_contain_text("via preference centre")
     expect(page.locator("#suggestions li.suggestion[data-rule='cart_abandoned']")).to_have_count(0)
     held_back = page.locator(".suggestions-blocked")
     held_back.locator("summary").click()
