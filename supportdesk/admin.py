@@ -2,7 +2,7 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 
-from .models import ApiKey, WebhookDelivery, WebhookSubscription
+from .models import ApiKey, WebhookDelivery, WebhookOutbox, WebhookSubscription
 
 
 @admin.register(ApiKey)
@@ -42,6 +42,19 @@ class ApiKeyAdmin(admin.ModelAdmin):
 class WebhookDeliveryAdmin(admin.ModelAdmin):
     list_display = ["received_at", "source", "delivery_id"]
     list_filter = ["source"]
+
+
+@admin.register(WebhookOutbox)
+class WebhookOutboxAdmin(admin.ModelAdmin):
+    """Outbound deliveries: what went out, what is waiting, what failed and why."""
+
+    list_display = ["created_at", "event", "subscription", "status", "attempts", "last_error", "sent_at"]
+    list_filter = ["status", "event"]
+    search_fields = ["delivery_id"]
+    readonly_fields = [f.name for f in WebhookOutbox._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
 
 
 class WebhookSubscriptionForm(forms.ModelForm):

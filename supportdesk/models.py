@@ -78,3 +78,35 @@ class WebhookSubscription(models.Model):
 
     def __str__(self) -> str:
         return self.url
+
+
+class WebhookOutbox(models.Model):
+    """One outbound webhook delivery, stored in the transaction of the change that raised it.
+
+    The task that sends it is queued after commit; if the broker was down then, the row stays
+    ``queued`` and ``tickets.tasks.outbox_sweep`` enqueues it again. ``delivery_id`` is sent as
+    ``X-Desk-Delivery`` on every attempt, so a receiver can ignore a repeat."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+
+    subscription = models.ForeignKey(WebhookSubscription, on_delete=models.CASCADE, related_name="outbox")
+    event = models.CharField(max_length=50)
+    payload = models.JSONField(default=dict)
+    delivery_id = models.CharField(max_length=64, unique=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["created_at"], name="webhook_outbox_sweep", condition=models.Q(status="queued")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event} {self.delivery_id} ({self.status})"

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 
 from . import services
@@ -32,8 +33,12 @@ def message_deliver(self, message_id: int) -> str:
 
 @shared_task(acks_late=True)
 def outbox_sweep() -> int:
-    """Re-enqueue outbound messages stuck in the queue (e.g. queued while the broker was down)."""
-    stale = timezone.now() - timedelta(seconds=settings.DESK_OUTBOX_STALE_SECONDS)
+    """Re-enqueue outbound messages and webhooks stuck in the queue (e.g. stored while the broker
+    was down); returns how many. A webhook under retry is left to its own retries."""
+    from supportdesk.models import WebhookOutbox
+
+    now = timezone.now()
+    stale = now - timedelta(seconds=settings.DESK_OUTBOX_STALE_SECONDS)
     ids = list(
         Message.objects.filter(delivery=Message.Delivery.QUEUED, created_at__lt=stale).values_list("id", flat=True)[
             :500
@@ -41,7 +46,15 @@ def outbox_sweep() -> int:
     )
     for message_id in ids:
         message_deliver.delay(message_id)
-    return len(ids)
+    abandoned = stale - timedelta(seconds=WEBHOOK_RETRY_MAX_SECONDS)
+    webhooks = list(
+        WebhookOutbox.objects.filter(status=WebhookOutbox.Status.QUEUED, created_at__lt=stale)
+        .filter(Q(last_attempt_at__isnull=True) | Q(last_attempt_at__lt=abandoned))
+        .order_by("created_at")[:500]
+    )
+    for row in webhooks:
+        webhook_deliver.delay(row.subscription_id, row.event, row.payload, row.delivery_id)
+    return len(ids) + len(webhooks)
 
 
 @shared_task
@@ -62,12 +75,17 @@ def webhook_deliver(self, subscription_id: int, event: str, payload: dict, deliv
 
     The same ``delivery_id`` is sent on every attempt, so the receiver can ignore repeats.
     """
-    from .webhooks_out import WebhookSendError, webhook_send
+    from .webhooks_out import WebhookSendError, webhook_outbox_record, webhook_outbox_sent_already, webhook_send
 
+    if webhook_outbox_sent_already(delivery_id=delivery_id):
+        return "sent"
     try:
         webhook_send(subscription_id=subscription_id, event=event, payload=payload, delivery_id=delivery_id)
     except WebhookSendError as exc:
-        if exc.permanent or self.request.is_eager or self.request.retries >= self.max_retries:
+        final = exc.permanent or self.request.is_eager or self.request.retries >= self.max_retries
+        webhook_outbox_record(delivery_id=delivery_id, error=str(exc), final=final)
+        if final:
             return f"failed: {exc}"
         raise self.retry(exc=exc, countdown=min(60 * 2**self.request.retries, WEBHOOK_RETRY_MAX_SECONDS)) from exc
+    webhook_outbox_record(delivery_id=delivery_id)
     return "sent"

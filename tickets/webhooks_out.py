@@ -1,8 +1,9 @@
 """Outbound webhooks: the desk tells subscribed systems when a ticket is created or solved and
 when a customer answers a CSAT survey.
 
-``webhook_event_publish`` runs inside the service's transaction and queues one Celery task per
-matching ``WebhookSubscription`` after commit (nothing is sent for a change that rolled back).
+``webhook_event_publish`` runs inside the service's transaction: it stores one ``WebhookOutbox``
+row per matching ``WebhookSubscription`` and queues its Celery task after commit (nothing is sent
+for a change that rolled back; a delivery queued while the broker was down is swept up later).
 The task POSTs JSON signed exactly like inbound webhooks (``X-Desk-Timestamp``,
 ``X-Desk-Signature: sha256=HMAC(secret, "timestamp.body")``, ``X-Desk-Delivery``,
 ``X-Desk-Event``) and retries with backoff. A subscription may not point at loopback, private,
@@ -23,9 +24,10 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
-from supportdesk.models import WebhookSubscription
+from supportdesk.models import WebhookOutbox, WebhookSubscription
 from supportdesk.webhook_signatures import EVENT_HEADER, signature_headers
 
 from .models import CSATSurvey, Ticket
@@ -84,15 +86,41 @@ def webhook_event_publish(*, event: str, ticket: Ticket | None = None, survey: C
     payload = json.loads(
         json.dumps({"event": event, "occurred_at": timezone.now(), "data": data}, cls=DjangoJSONEncoder)
     )
+    rows = WebhookOutbox.objects.bulk_create(
+        [
+            WebhookOutbox(subscription=subscription, event=event, payload=payload, delivery_id=str(uuid.uuid4()))
+            for subscription in subscriptions
+        ]
+    )
+    for row in rows:
+        webhook_outbox_enqueue(row=row)
+    return len(rows)
+
+
+def webhook_outbox_enqueue(*, row: WebhookOutbox) -> None:
+    """Queue the task for a stored delivery after commit. robust: a broker that is down must not
+    fail the change that raised the event; the row stays queued for ``outbox_sweep``."""
     from .tasks import webhook_deliver
 
-    for subscription in subscriptions:
-        delivery_id = str(uuid.uuid4())
-        # robust: a broker that is down must not fail the change that raised the event (logged).
-        transaction.on_commit(
-            lambda sid=subscription.pk, did=delivery_id: webhook_deliver.delay(sid, event, payload, did), robust=True
-        )
-    return len(subscriptions)
+    transaction.on_commit(
+        lambda: webhook_deliver.delay(row.subscription_id, row.event, row.payload, row.delivery_id), robust=True
+    )
+
+
+def webhook_outbox_sent_already(*, delivery_id: str) -> bool:
+    """True if this delivery went out before (a repeat from the sweep or a redelivered task)."""
+    return WebhookOutbox.objects.filter(delivery_id=delivery_id, status=WebhookOutbox.Status.SENT).exists()
+
+
+def webhook_outbox_record(*, delivery_id: str, error: str = "", final: bool = False) -> None:
+    """Record one attempt: sent (no ``error``), failed for now, or failed for good (``final``)."""
+    now = timezone.now()
+    updates: dict[str, Any] = {"attempts": F("attempts") + 1, "last_attempt_at": now, "last_error": error[:500]}
+    if not error:
+        updates.update(status=WebhookOutbox.Status.SENT, sent_at=now)
+    elif final:
+        updates["status"] = WebhookOutbox.Status.FAILED
+    WebhookOutbox.objects.filter(delivery_id=delivery_id).exclude(status=WebhookOutbox.Status.SENT).update(**updates)
 
 
 def _address_allowed(address: str) -> bool:

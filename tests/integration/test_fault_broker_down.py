@@ -1,17 +1,21 @@
 """The broker down while agents reply and mail arrives by webhook: every reply and every delivery
 is stored and answered normally, and once the broker is back the beat sweeper (``outbox_sweep``)
-enqueues the stranded replies, which a real worker then delivers once each.
+enqueues the stranded replies and the outbound webhooks the new tickets raised, which a real
+worker then delivers once each.
 
 The broker is a throwaway ``redis-server`` on a port of its own (the shared one is never
 stopped); the worker and this process both use it as their broker.
 """
 
+import json
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.db.models import F
@@ -19,7 +23,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from customers.models import Channel
-from supportdesk.models import WebhookDelivery
+from supportdesk.models import WebhookDelivery, WebhookOutbox, WebhookSubscription
 from supportdesk.webhook_signatures import signature_headers
 from tests.factories import ContactPointFactory, CustomerFactory, TicketFactory
 from tests.integration.conftest import (
@@ -73,14 +77,48 @@ def _inbound_email(number: int) -> bytes:
     return bytes(mail)
 
 
+class Receiver:
+    """An HTTP endpoint on 127.0.0.1 that records every webhook POSTed to it."""
+
+    def __init__(self) -> None:
+        self.posts: list[tuple[str, str, dict]] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                outer.posts.append((self.headers["X-Desk-Delivery"], self.headers["X-Desk-Event"], json.loads(body)))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hooks/desk"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
 def test_with_the_broker_down_nothing_is_lost_and_all_goes_out_once_it_is_back(
     request, database_url, tmp_path, agent, client, settings
 ):
-    # given a broker of our own with a worker on it, and three tickets to reply to
+    # given a broker of our own with a worker on it, three tickets to reply to, and a system
+    # subscribed to new tickets
     settings.DESK_WEBHOOK_SECRETS = {**settings.DESK_WEBHOOK_SECRETS, "email": "email-secret"}
     broker = LocalRedis(tmp_path)
     broker.start()
-    worker = worker_start(broker_url=broker.url, database_url=database_url, directory=tmp_path)
+    receiver = Receiver()
+    WebhookSubscription.objects.create(url=receiver.url, events=["ticket.created"], secret="hook-secret")
+    worker = worker_start(
+        broker_url=broker.url,
+        database_url=database_url,
+        directory=tmp_path,
+        env={"DESK_WEBHOOKS_OUT_ALLOW_PRIVATE": "true"},
+    )
     request.node.stash[WORKER] = worker
     tickets = []
     for number in range(3):
@@ -111,20 +149,37 @@ def test_with_the_broker_down_nothing_is_lost_and_all_goes_out_once_it_is_back(
             assert WebhookDelivery.objects.filter(source="email").count() == 2
             assert Ticket.objects.filter(subject__startswith="Order 900").count() == 2
             assert Message.objects.filter(direction=Message.Direction.INBOUND).count() == 2
+            outbox = WebhookOutbox.objects.filter(event="ticket.created")
+            assert list(outbox.values_list("status", flat=True)) == [WebhookOutbox.Status.QUEUED] * 2
 
             # when the broker is back and the beat sweeper runs after the stale delay
             broker.start()
-            replies.update(created_at=F("created_at") - timedelta(seconds=settings.DESK_OUTBOX_STALE_SECONDS + 1))
+            waited = timedelta(seconds=settings.DESK_OUTBOX_STALE_SECONDS + 1)
+            replies.update(created_at=F("created_at") - waited)
+            outbox.update(created_at=F("created_at") - waited)
             swept = tasks.outbox_sweep.delay()
 
-            # then it re-enqueued the three replies and the worker delivered each once
-            assert swept.get(timeout=60) == 3
+            # then it re-enqueued the three replies and the two webhooks, and the worker
+            # delivered each once
+            assert swept.get(timeout=60) == 5
             wait_for(
-                lambda: replies.filter(delivery=Message.Delivery.SENT).count() == 3,
-                what="the three replies to be delivered",
+                lambda: (
+                    replies.filter(delivery=Message.Delivery.SENT).count() == 3
+                    and outbox.filter(status=WebhookOutbox.Status.SENT).count() == 2
+                ),
+                what="the three replies and two webhooks to be delivered",
                 seconds=60,
             )
+            # and a second sweep finds nothing left to send
+            assert tasks.outbox_sweep.delay().get(timeout=30) == 0
         assert list(replies.values_list("delivery_attempts", flat=True)) == [1, 1, 1]
+        assert sorted(delivery for delivery, _event, _body in receiver.posts) == sorted(
+            outbox.values_list("delivery_id", flat=True)
+        )
+        assert sorted(body["data"]["subject"] for _d, _e, body in receiver.posts) == [
+            "Order 9000 has not arrived",
+            "Order 9001 has not arrived",
+        ]
         mails = [
             chunk
             for path in worker.mail_dir.iterdir()
@@ -136,3 +191,4 @@ def test_with_the_broker_down_nothing_is_lost_and_all_goes_out_once_it_is_back(
     finally:
         worker_stop(worker)
         broker.stop()
+        receiver.close()
