@@ -174,8 +174,9 @@ def macro_render(*, body: str, context: MacroContext, purpose: str = "") -> Rend
     if position < len(body):
         segments.append(Segment(body[position:]))
     refusal = ""
-    if purpose and not consent.allows(context.customer, purpose):
-        refusal = f"The customer has not agreed to {purpose}; this macro cannot be sent to them."
+    why = consent.blocked_reason(context.customer, purpose) if purpose else ""
+    if why:
+        refusal = f"The customer has not agreed to {purpose}; this macro cannot be sent to them: {why}."
     return RenderedMacro(
         text="".join(segment.text for segment in segments),
         segments=segments,

@@ -216,6 +216,9 @@ def test_no_macro_serving_a_purpose_renders_as_sendable_without_it(history, defa
     rendered = macro_preview(macro=macro, ticket=ticket, agent=None)
 
     assert (rendered.refusal == "") == expected[purpose]
+    if not expected[purpose]:  # the agent reads why, e.g. "(withdrawn 3 May via preference centre)"
+        state = consent.consent_states(ticket.customer)[purpose]
+        assert f"{state.purpose.name} not granted ({state.explanation})" in rendered.refusal
 
 
 def test_an_agent_sees_why_marketing_is_blocked():
