@@ -12,6 +12,9 @@ if len(SECRET_KEY) < 50 or SECRET_KEY.startswith("django-insecure") or len(set(S
         "SECRET_KEY must be set to at least 50 random characters in production "
         "(python -c 'from django.core.management.utils import get_random_secret_key as k; print(k())')."
     )
+# Rotating SECRET_KEY: put the old key here for as long as its signatures should still count
+# (sessions, survey and preference links); docs/operations.md.
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
 
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
