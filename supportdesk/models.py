@@ -104,6 +104,8 @@ class WebhookOutbox(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("webhook outbox entry")
+        verbose_name_plural = _("webhook outbox")
         indexes = [
             models.Index(fields=["created_at"], name="webhook_outbox_sweep", condition=models.Q(status="queued")),
         ]
