@@ -7,9 +7,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import EmptyResultSet, ValidationError
 from django.db import connection
 from django.db.models import CharField, Count, Expression, Func, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 
 from .consent import ConsentState, consent_states
@@ -175,6 +176,35 @@ class NameKey(Func):
         super().__init__("first_name", "last_name")
 
 
+def search_candidates(*branches: QuerySet, limit: int) -> RawSQL:
+    """The union of a search's branches, each brought to at most ``limit`` ids, as a subquery
+    for ``pk__in`` (PostgreSQL).
+
+    Every branch is a one-column ``values()`` queryset. An unordered branch (an index filter:
+    trigram, full text, equality) is planned behind an ``OFFSET 0`` fence, as if for all its
+    rows: so PostgreSQL reads it through its index (a bitmap scan that stops at ``limit``)
+    and never trades that, on a guess that matches abound, for a scan of the whole table
+    hoping to meet ``limit`` of them early. An ordered branch (a nearest-first index walk) is
+    taken as it is, already sliced by the caller. The few ids that come out are then joined
+    by primary key: the planner expects a handful of rows, because there are.
+    """
+    parts, params = [], []
+    for number, branch in enumerate(branches):
+        try:
+            sql, branch_params = branch.query.sql_with_params()
+        except EmptyResultSet:  # a branch that cannot match (``.none()``) adds nothing
+            continue
+        if not branch.query.order_by:
+            sql = f"SELECT * FROM ({sql} OFFSET 0) AS branch_{number} LIMIT {int(limit)}"  # noqa: S608
+        parts.append(f"({sql})")
+        params.extend(branch_params)
+    if not parts:
+        return RawSQL("SELECT NULL::bigint WHERE FALSE", [])
+    return RawSQL(" UNION ".join(parts), params)  # noqa: S611
+
+
+# How many candidates each branch of a PostgreSQL search may bring before they are ranked.
+SEARCH_CANDIDATES = 200
 _PHONE_LIKE = re.compile(r"^\+?[\d\s().\-/]{6,}$")
 
 
@@ -196,7 +226,8 @@ def customer_search(*, query: str, limit: int | None = None) -> QuerySet[Custome
     match by trigram similarity as well as by substring, best match first, and emails and
     handles by substring, both through the trigram indexes; SQLite matches substrings.
     Two queries: the customers, and their contact points. ``limit`` slices the result (the
-    search page); the API pages through the whole queryset.
+    search page); the API pages through the whole queryset, which on PostgreSQL holds the
+    ``SEARCH_CANDIDATES`` closest names plus as many contact and order matches at most.
     """
     query = " ".join((query or "").split())
     if not query:
@@ -213,18 +244,30 @@ def customer_search(*, query: str, limit: int | None = None) -> QuerySet[Custome
     name_match = Q(name_key__contains=lowered)
     if connection.vendor == "postgresql":
         name_match |= Q(name_key__trigram_similar=lowered)
-    # One id set per index (name trigram, contact value trigram, order number), unioned, so
-    # PostgreSQL answers each branch from its index instead of scanning customers.
-    ids = (
-        Customer.objects.annotate(name_key=NameKey())
-        .filter(name_match)
-        .order_by()
-        .values("pk")
-        .union(
-            ContactPoint.objects.filter(contact_match).order_by().values("customer_id"),
-            Order.objects.filter(number=query.lstrip("#")).order_by().values("customer_id"),
+    names = Customer.objects.annotate(name_key=NameKey()).filter(name_match).order_by().values("pk")
+    contacts = ContactPoint.objects.filter(contact_match).order_by().values("customer_id")
+    orders = Order.objects.filter(number=query.lstrip("#")).order_by().values("customer_id")
+    if connection.vendor == "postgresql":
+        from django.contrib.postgres.search import TrigramDistance
+
+        # The names closest to the query, read nearest first from the GiST index of
+        # customers/migrations/0007 (and then kept only if they match), beside the first
+        # matches of each index filter: a common surname costs what a rare one does.
+        closest = (
+            Customer.objects.annotate(distance=TrigramDistance(NameKey(), lowered))
+            .order_by("distance")
+            .values("pk")[:SEARCH_CANDIDATES]
         )
-    )
+        nearest = (
+            Customer.objects.annotate(name_key=NameKey())
+            .filter(name_match, pk__in=Subquery(closest))
+            .order_by()
+            .values("pk")
+        )
+        ids = search_candidates(nearest, names, contacts, orders, limit=SEARCH_CANDIDATES)
+    else:
+        # One id set per index (names, contact values, order numbers), unioned.
+        ids = names.union(contacts, orders)
     customers = Customer.objects.filter(pk__in=ids, merged_into__isnull=True)
     if connection.vendor == "postgresql":
         from django.contrib.postgres.search import TrigramSimilarity
