@@ -46,8 +46,8 @@ def producing_to(url: str) -> Iterator[None]:
     from supportdesk.celery import app
 
     def reset() -> None:
-        if app._pool is not None:
-            app._pool.force_close_all()
+        # Only drop the app's references: kombu keeps one pool per broker URL for the whole
+        # process, and closing the shared broker's would break every later test's tasks.
         app._pool = None
         app.amqp._producer_pool = None
 
