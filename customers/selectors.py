@@ -181,12 +181,13 @@ def search_candidates(*branches: QuerySet, limit: int) -> RawSQL:
     for ``pk__in`` (PostgreSQL).
 
     Every branch is a one-column ``values()`` queryset. An unordered branch (an index filter:
-    trigram, full text, equality) is planned behind an ``OFFSET 0`` fence, as if for all its
-    rows: so PostgreSQL reads it through its index (a bitmap scan that stops at ``limit``)
-    and never trades that, on a guess that matches abound, for a scan of the whole table
-    hoping to meet ``limit`` of them early. An ordered branch (a nearest-first index walk) is
-    taken as it is, already sliced by the caller. The few ids that come out are then joined
-    by primary key: the planner expects a handful of rows, because there are.
+    trigram, full text, equality) is a ``MATERIALIZED`` common table expression, planned as if
+    for all its rows: so PostgreSQL reads it through its index (a bitmap scan, cut at
+    ``limit``) and never trades that, on a guess that matches abound, for a scan of the whole
+    table hoping to meet ``limit`` of them early (a LIMIT reaches into a plain or ``OFFSET 0``
+    subquery, not into a materialised CTE). An ordered branch (a nearest-first index walk) is
+    taken as it is, already sliced by the caller. The few ids that come out are then joined by
+    primary key: the planner expects a handful of rows, because there are.
     """
     parts, params = [], []
     for number, branch in enumerate(branches):
@@ -195,7 +196,7 @@ def search_candidates(*branches: QuerySet, limit: int) -> RawSQL:
         except EmptyResultSet:  # a branch that cannot match (``.none()``) adds nothing
             continue
         if not branch.query.order_by:
-            sql = f"SELECT * FROM ({sql} OFFSET 0) AS branch_{number} LIMIT {int(limit)}"  # noqa: S608
+            sql = f"WITH branch_{number} AS MATERIALIZED ({sql}) SELECT * FROM branch_{number} LIMIT {int(limit)}"  # noqa: S608
         parts.append(f"({sql})")
         params.extend(branch_params)
     if not parts:
@@ -226,8 +227,8 @@ def customer_search(*, query: str, limit: int | None = None) -> QuerySet[Custome
     match by trigram similarity as well as by substring, best match first, and emails and
     handles by substring, both through the trigram indexes; SQLite matches substrings.
     Two queries: the customers, and their contact points. ``limit`` slices the result (the
-    search page); the API pages through the whole queryset, which on PostgreSQL holds the
-    ``SEARCH_CANDIDATES`` closest names plus as many contact and order matches at most.
+    search page); the API pages through the whole queryset, which on PostgreSQL holds at most
+    ``SEARCH_CANDIDATES`` of each kind of match.
     """
     query = " ".join((query or "").split())
     if not query:
@@ -241,33 +242,20 @@ def customer_search(*, query: str, limit: int | None = None) -> QuerySet[Custome
     if len(digits) >= 6:
         # A national number without its country code still finds the E.164 form.
         contact_match |= Q(channel=Channel.PHONE, value__endswith=digits.lstrip("0"))
-    name_match = Q(name_key__contains=lowered)
-    if connection.vendor == "postgresql":
-        name_match |= Q(name_key__trigram_similar=lowered)
-    names = Customer.objects.annotate(name_key=NameKey()).filter(name_match).order_by().values("pk")
+    keyed = Customer.objects.annotate(name_key=NameKey()).order_by()
     contacts = ContactPoint.objects.filter(contact_match).order_by().values("customer_id")
     orders = Order.objects.filter(number=query.lstrip("#")).order_by().values("customer_id")
     if connection.vendor == "postgresql":
-        from django.contrib.postgres.search import TrigramDistance
-
-        # The names closest to the query, read nearest first from the GiST index of
-        # customers/migrations/0007 (and then kept only if they match), beside the first
-        # matches of each index filter: a common surname costs what a rare one does.
-        closest = (
-            Customer.objects.annotate(distance=TrigramDistance(NameKey(), lowered))
-            .order_by("distance")
-            .values("pk")[:SEARCH_CANDIDATES]
-        )
-        nearest = (
-            Customer.objects.annotate(name_key=NameKey())
-            .filter(name_match, pk__in=Subquery(closest))
-            .order_by()
-            .values("pk")
-        )
-        ids = search_candidates(nearest, names, contacts, orders, limit=SEARCH_CANDIDATES)
+        # Names that hold the query and names like it are two branches: a full name typed out
+        # ("maria garcia") is always among the few that hold it, however many names are merely
+        # like it. Each branch brings at most SEARCH_CANDIDATES, so a common surname costs what
+        # a rare one does; among that many the closest are ranked first below.
+        holding = keyed.filter(name_key__contains=lowered).values("pk")
+        similar = keyed.filter(name_key__trigram_similar=lowered).values("pk")
+        ids = search_candidates(holding, similar, contacts, orders, limit=SEARCH_CANDIDATES)
     else:
         # One id set per index (names, contact values, order numbers), unioned.
-        ids = names.union(contacts, orders)
+        ids = keyed.filter(name_key__contains=lowered).values("pk").union(contacts, orders)
     customers = Customer.objects.filter(pk__in=ids, merged_into__isnull=True)
     if connection.vendor == "postgresql":
         from django.contrib.postgres.search import TrigramSimilarity
