@@ -305,7 +305,13 @@ def events_ingest(*, events: list[EventInput]) -> EventBatchResult:
             wanted.setdefault(item.source, set()).add(item.external_id)
     existing: set[tuple[str, str]] = set()
     for source, external_ids in wanted.items():
-        found = Event.objects.filter(source=source, external_id__in=external_ids).values_list("external_id", flat=True)
+        # ``external_id`` not empty: the predicate of the partial unique index, which the
+        # planner needs to see to use it (else it scans every event of the source).
+        found = (
+            Event.objects.filter(source=source, external_id__in=external_ids)
+            .exclude(external_id="")
+            .values_list("external_id", flat=True)
+        )
         existing.update((source, external_id) for external_id in found)
     fresh: list[Event] = []
     for item in keep:

@@ -132,14 +132,15 @@ WHALE_PAIRS = [
 
 
 def whale_parity(paths: dict) -> dict:
-    """The whale's pages must cost the same number of queries as a typical customer's."""
+    """The whale's pages may cost no more queries than a typical customer's: the count must
+    not grow with history (it may be lower where the whale lacks something, e.g. orders)."""
     parity = {}
     for typical, whale in WHALE_PAIRS:
         if typical in paths and whale in paths:
             parity[whale] = {
                 "typical_queries": paths[typical]["queries"],
                 "whale_queries": paths[whale]["queries"],
-                "same": paths[typical]["queries"] == paths[whale]["queries"],
+                "same": paths[whale]["queries"] <= paths[typical]["queries"],
             }
     return parity
 
@@ -263,7 +264,7 @@ def render_table(results: dict) -> str:
     for name, row in results.get("throughput", {}).items():
         lines.append(f"{name:<20} " + ", ".join(f"{k}={v}" for k, v in row.items()))
     for name, row in results.get("whale_parity", {}).items():
-        same = "same" if row["same"] else "DIFFERENT"
+        same = "not more" if row["same"] else "MORE"
         lines.append(f"{name:<20} queries {row['whale_queries']} vs typical {row['typical_queries']}: {same}")
     if "seeding" in results:
         seeding = results["seeding"]
