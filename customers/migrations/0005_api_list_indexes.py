@@ -4,18 +4,17 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('customers', '0004_privacy'),
+        ("customers", "0004_privacy"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='order',
-            index=models.Index(fields=['-placed_at', '-id'], name='order_api_recent'),
+            model_name="order",
+            index=models.Index(fields=["-placed_at", "-id"], name="order_api_recent"),
         ),
         migrations.AddIndex(
-            model_name='order',
-            index=models.Index(fields=['-updated_at', '-id'], name='order_api_updated'),
+            model_name="order",
+            index=models.Index(fields=["-updated_at", "-id"], name="order_api_updated"),
         ),
     ]

@@ -6,38 +6,55 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('customers', '0005_api_list_indexes'),
-        ('tickets', '0012_dashboard_snapshots'),
+        ("customers", "0005_api_list_indexes"),
+        ("tickets", "0012_dashboard_snapshots"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='csatsurvey',
-            name='customer',
-            field=models.ForeignKey(db_index=False, editable=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='customers.customer'),
+            model_name="csatsurvey",
+            name="customer",
+            field=models.ForeignKey(
+                db_index=False,
+                editable=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to="customers.customer",
+            ),
         ),
         migrations.AddField(
-            model_name='message',
-            name='customer',
-            field=models.ForeignKey(db_index=False, editable=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='customers.customer'),
+            model_name="message",
+            name="customer",
+            field=models.ForeignKey(
+                db_index=False,
+                editable=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to="customers.customer",
+            ),
         ),
         migrations.AddIndex(
-            model_name='csatsurvey',
-            index=models.Index(condition=models.Q(('answered_at__isnull', False)), fields=['customer', '-answered_at', '-id'], name='csat_customer_latest'),
+            model_name="csatsurvey",
+            index=models.Index(
+                condition=models.Q(("answered_at__isnull", False)),
+                fields=["customer", "-answered_at", "-id"],
+                name="csat_customer_latest",
+            ),
         ),
         migrations.AddIndex(
-            model_name='message',
-            index=models.Index(fields=['customer', '-created_at', '-id'], name='message_customer_timeline'),
+            model_name="message",
+            index=models.Index(fields=["customer", "-created_at", "-id"], name="message_customer_timeline"),
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(fields=['-last_message_at', '-id'], name='ticket_activity'),
+            model_name="ticket",
+            index=models.Index(fields=["-last_message_at", "-id"], name="ticket_activity"),
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(fields=['-updated_at', '-id'], name='ticket_api_updated'),
+            model_name="ticket",
+            index=models.Index(fields=["-updated_at", "-id"], name="ticket_api_updated"),
         ),
     ]

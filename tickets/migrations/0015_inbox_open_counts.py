@@ -5,16 +5,20 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('customers', '0005_api_list_indexes'),
-        ('tickets', '0014_customer_copy_triggers'),
+        ("customers", "0005_api_list_indexes"),
+        ("tickets", "0014_customer_copy_triggers"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(condition=models.Q(('status__in', ['new', 'open', 'pending'])), fields=['assignee'], include=('team', 'last_message_at', 'updated_at'), name='inbox_open_counts'),
+            model_name="ticket",
+            index=models.Index(
+                condition=models.Q(("status__in", ["new", "open", "pending"])),
+                fields=["assignee"],
+                include=("team", "last_message_at", "updated_at"),
+                name="inbox_open_counts",
+            ),
         ),
     ]
