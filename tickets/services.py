@@ -15,6 +15,7 @@ from customers import consent
 from customers.identity import contact_normalise
 from customers.models import Channel, ContactPoint, Customer
 from customers.services import customer_contact_touch, customer_resolve
+from customers.suggestions.tasks import churn_refresh_after_contact
 
 from .models import Message, Priority, Tag, Team, Ticket, TicketEvent
 from .sla import sla_due_times, ticket_sla_recompute
@@ -76,6 +77,7 @@ def _ticket_create(
     ticket.full_clean(exclude=["customer", "team", "assignee"])
     ticket.save()
     webhook_event_publish(event="ticket.created", ticket=ticket)
+    churn_refresh_after_contact(customer=customer)
     return ticket
 
 

@@ -5,9 +5,11 @@ from decimal import Decimal
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from customers.models import Customer, Order, ProductAffinity
+from customers.models import Channel, Customer, Order, ProductAffinity
 from customers.services import order_record, refund_record
 from customers.suggestions import tasks
 from customers.suggestions.jobs import (
@@ -21,6 +23,7 @@ from customers.suggestions.jobs import (
 )
 from tests.customers.test_suggestions_rules import NOW
 from tests.factories import (
+    ContactPointFactory,
     CSATSurveyFactory,
     CustomerFactory,
     OrderFactory,
@@ -30,6 +33,8 @@ from tests.factories import (
     TicketFactory,
 )
 from tickets.csat import csat_survey_answer
+from tickets.models import Ticket
+from tickets.services import message_receive, ticket_open
 
 
 class TestChurnScore:
@@ -273,7 +278,7 @@ class TestRefreshedWhenTheDataChanges:
         def down(*args, **kwargs):
             raise ConnectionError("broker down")
 
-        monkeypatch.setattr(tasks.churn_refresh_for_customer, "delay", down)
+        monkeypatch.setattr(tasks.churn_refresh_for_customer, "apply_async", down)
         customer = self.lapsed_customer()
 
         with django_capture_on_commit_callbacks(execute=True):
@@ -288,3 +293,119 @@ class TestRefreshedWhenTheDataChanges:
 
         assert changed and Order.objects.filter(pk=order.pk).exists()
         assert "Could not queue the churn refresh" in caplog.text
+        assert cache.get(tasks._debounce_key(customer.pk)) is None  # the next change tries again
+
+    def test_new_conversations_refresh_the_contact_rate_without_the_nightly_job(
+        self, django_capture_on_commit_callbacks
+    ):
+        # given a lapsed buyer whose risk is on file, without a contact factor yet
+        customer = self.lapsed_customer()
+        churn_refresh(customer_ids=[customer.pk])
+        customer.refresh_from_db()
+        before = customer.churn_risk
+        assert "Contact rate" not in customer.churn_factors
+        email = ContactPointFactory(customer=customer, channel=Channel.EMAIL, value="lapsed@example.com")
+
+        # when they write in three times, on email and the web form, and an agent logs a call
+        for channel in (Channel.EMAIL, Channel.WEB):
+            with django_capture_on_commit_callbacks(execute=True):
+                message_receive(channel=channel, sender=email.value, body="Where is my order?")
+        with django_capture_on_commit_callbacks(execute=True):
+            ticket_open(customer=customer, subject="Phoned about the order", channel=Channel.PHONE)
+
+        # then the risk has the contact factor (tasks run in-process in the tests)
+        customer.refresh_from_db()
+        assert Ticket.objects.filter(customer=customer).count() == 3
+        assert customer.churn_factors["Contact rate"] == "3 conversations in the last 30 days"
+        assert customer.churn_risk > before
+
+
+@pytest.mark.django_db
+class TestChurnRefreshDebounce:
+    """A burst of changes for one customer queues one refresh, which runs after the burst."""
+
+    @pytest.fixture(autouse=True)
+    def queued(self, monkeypatch, settings):
+        settings.DESK_SUGGESTIONS_CHURN_DEBOUNCE_SECONDS = 60
+        cache.clear()
+        calls: list[tuple[tuple, dict]] = []
+        monkeypatch.setattr(
+            tasks.churn_refresh_for_customer, "apply_async", lambda args, **options: calls.append((args, options))
+        )
+        yield calls
+        cache.clear()
+
+    @staticmethod
+    def scored_customer() -> Customer:
+        customer = CustomerFactory(churn_risk=0.3, churn_factors={"Recency": "x"})
+        ContactPointFactory(customer=customer, channel=Channel.EMAIL, value=f"c{customer.pk}@example.com")
+        return customer
+
+    def test_a_burst_of_new_conversations_queues_one_refresh_after_the_burst(
+        self, queued, django_capture_on_commit_callbacks
+    ):
+        # given two customers the risk applies to
+        first, second = self.scored_customer(), self.scored_customer()
+
+        # when the first opens twenty conversations in a row and the second one
+        for n in range(20):
+            with django_capture_on_commit_callbacks(execute=True):
+                ticket_open(customer=first, subject=f"Burst {n}", channel=Channel.CHAT)
+        with django_capture_on_commit_callbacks(execute=True):
+            ticket_open(customer=second, subject="Hello", channel=Channel.CHAT)
+
+        # then each customer's refresh is queued once, to run a minute later
+        assert queued == [((first.pk,), {"countdown": 60}), ((second.pk,), {"countdown": 60})]
+
+    def test_a_change_after_the_refresh_started_queues_another(self, queued, django_capture_on_commit_callbacks):
+        customer = self.scored_customer()
+        with django_capture_on_commit_callbacks(execute=True):
+            ticket_open(customer=customer, subject="One", channel=Channel.CHAT)
+
+        tasks.churn_refresh_for_customer(customer.pk)  # the queued run, as a worker would
+        with django_capture_on_commit_callbacks(execute=True):
+            ticket_open(customer=customer, subject="Two", channel=Channel.CHAT)
+
+        assert [args for args, _ in queued] == [(customer.pk,), (customer.pk,)]
+
+    def test_a_rolled_back_write_holds_nothing_back(self, queued, django_capture_on_commit_callbacks):
+        customer = self.scored_customer()
+        with django_capture_on_commit_callbacks(execute=False):  # never committed
+            ticket_open(customer=customer, subject="Rolled back", channel=Channel.CHAT)
+
+        with django_capture_on_commit_callbacks(execute=True):
+            ticket_open(customer=customer, subject="Kept", channel=Channel.CHAT)
+
+        assert [args for args, _ in queued] == [(customer.pk,)]
+
+    def test_a_message_that_continues_a_conversation_queues_nothing(self, queued, django_capture_on_commit_callbacks):
+        customer = self.scored_customer()
+        sender = f"c{customer.pk}@example.com"
+        with django_capture_on_commit_callbacks(execute=True):
+            first = message_receive(channel=Channel.EMAIL, sender=sender, body="Hello")
+        tasks.churn_refresh_for_customer(customer.pk)
+
+        with django_capture_on_commit_callbacks(execute=True):
+            again = message_receive(channel=Channel.EMAIL, sender=sender, body="Hello again")
+
+        assert again.ticket_id == first.ticket_id and len(queued) == 1
+
+    def test_a_customer_without_orders_or_risk_queues_nothing(self, queued, django_capture_on_commit_callbacks):
+        with django_capture_on_commit_callbacks(execute=True):
+            message = message_receive(channel=Channel.EMAIL, sender="new.person@example.com", body="Hi")
+
+        assert message.ticket.customer.churn_risk is None and queued == []
+
+    def test_the_ingest_path_pays_no_query_for_it(self, django_capture_on_commit_callbacks):
+        # given a customer the risk applies to and one it does not
+        scored = self.scored_customer()
+        plain = CustomerFactory()
+        ContactPointFactory(customer=plain, channel=Channel.EMAIL, value="plain@example.com")
+
+        def opening(sender: str) -> int:
+            with django_capture_on_commit_callbacks(execute=False), CaptureQueriesContext(connection) as queries:
+                message_receive(channel=Channel.EMAIL, sender=sender, body="A new conversation")
+            return len(queries)
+
+        # then opening a conversation costs the same queries for both
+        assert opening(f"c{scored.pk}@example.com") == opening("plain@example.com")
