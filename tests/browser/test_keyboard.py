@@ -23,8 +23,8 @@ from django.core.cache import cache
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from customers.models import Channel, Order
-from customers.services import customer_figures_refresh
+from customers.models import Channel, Customer, Event, Order, SuggestionFeedback
+from customers.services import consent_record
 from tests.browser.test_chat_widget import store  # noqa: F401 (a fixture: the store's page)
 from tests.factories import (
     ContactPointFactory,
@@ -119,7 +119,6 @@ def maria(db):
         carrier="DHL",
         tracking_number="JD0142",
     )
-    customer_figures_refresh(customer=customer)
     ticket = TicketFactory(customer=customer, subject="Where are my boots?", channel=Channel.EMAIL)
     MessageFactory(ticket=ticket, body="Order 1042 has not arrived yet.")
     MacroFactory(name="Shipping update", body="Hi {{ customer.first_name }}, order {{ order.number }} ships today.")
@@ -274,3 +273,125 @@ def test_ticket_properties_an_internal_note_and_a_macro(page, live_server, agent
     expect(page.get_by_role("list", name="Messages, oldest first")).to_contain_text("Hi Maria, order 1042 ships today.")
     reply = Message.objects.get(direction=Message.Direction.OUTBOUND)
     assert (reply.body, reply.author) == ("Hi Maria, order 1042 ships today.", agent)
+
+
+def test_suggestions_accepted_dismissed_with_a_reason_and_snoozed(page, live_server, agent, maria):
+    # given Maria also left a cart behind, so three suggestions are on her ticket
+    customer = maria.customer
+    for code in ("marketing", "behavioral_tracking"):
+        consent_record(customer=customer, purpose=code, granted=True, source="customer")
+    Event.objects.create(customer=customer, kind=Event.Kind.CART_ABANDONED, payload={"items": ["Hat"]})
+    sign_in(page, "agent")
+    page.goto(f"/tickets/{maria.pk}/")
+    panel = page.locator("#suggestions")
+    late = panel.locator("li.suggestion[data-rule='order_delayed']")
+    welcome = panel.locator("li.suggestion[data-rule='first_contact']")
+    cart = panel.locator("li.suggestion[data-rule='cart_abandoned']")
+    for item in (late, welcome, cart):
+        expect(item).to_have_count(1)
+
+    # when the agent Tabs to "Accept and use reply" and presses Enter
+    tab_to(page, late.get_by_role("button", name="Accept and use reply"), limit=120)
+    assert_focus_visible(page)
+    page.keyboard.press("Enter")
+
+    # then the reply is in the composer, which has the focus
+    body = page.get_by_role("textbox", name="Message", exact=True)
+    expect(body).to_have_value(re.compile(r"^Hi Maria,\n\nI'm sorry: order #1042 was due on"))
+    expect(body).to_be_focused()
+    expect(late).to_have_count(0)
+
+    # when they open "Dismiss…" on the welcome with Enter, pick a reason with the arrows, note it
+    tab_to(page, welcome.locator("summary", has_text="Dismiss…"), limit=120)
+    page.keyboard.press("Enter")
+    reason = welcome.get_by_label("Why dismiss it?")
+    page.keyboard.press("Tab")
+    expect(reason).to_be_focused()
+    choose(page, reason, "Already done")
+    page.keyboard.press("Tab")
+    page.keyboard.type("Welcomed her on the phone")
+    page.keyboard.press("Tab")
+    expect(welcome.get_by_role("button", name="Dismiss", exact=True)).to_be_focused()
+    page.keyboard.press("Enter")
+
+    # then it is gone, and the focus is on the panel (not lost to the page) to go on from there
+    expect(welcome).to_have_count(0)
+    expect(panel).to_contain_text("Dismissed.")
+    expect(page.get_by_role("heading", name="Suggested next actions")).to_be_focused()
+    assert_focus_visible(page)
+
+    # when they open "Snooze…" with Space and snooze the cart reminder for an hour
+    tab_to(page, cart.locator("summary", has_text="Snooze…"), limit=20)
+    page.keyboard.press(" ")
+    hours = cart.get_by_label("Snooze for")
+    page.keyboard.press("Tab")
+    choose(page, hours, "1")
+    page.keyboard.press("Tab")
+    expect(cart.get_by_role("button", name="Snooze", exact=True)).to_be_focused()
+    page.keyboard.press("Enter")
+
+    # then every verdict is stored with what the agent chose
+    expect(cart).to_have_count(0)
+    expect(page.get_by_role("heading", name="Suggested next actions")).to_be_focused()
+    feedback = {f.rule: f for f in SuggestionFeedback.objects.all()}
+    assert {rule: f.verdict for rule, f in feedback.items()} == {
+        "order_delayed": "accepted",
+        "first_contact": "dismissed",
+        "cart_abandoned": "snoozed",
+    }
+    assert feedback["first_contact"].reason == "Already done: Welcomed her on the phone"
+    snoozed = feedback["cart_abandoned"].until - timezone.now()
+    assert timedelta(minutes=55) < snoozed <= timedelta(hours=1)
+
+
+def choose_radio(page, group, name: str) -> None:
+    """Tab into a radio group, then press the arrow keys until the radio ``name`` is checked."""
+    radio = group.get_by_role("radio", name=name)
+    for _ in range(30):
+        if group.evaluate("(el) => el.contains(document.activeElement)"):
+            break
+        page.keyboard.press("Tab")
+    else:
+        pytest.fail(f"{group} cannot be reached with Tab")
+    for _ in range(10):
+        if radio.is_checked():
+            return
+        page.keyboard.press("ArrowDown")
+    pytest.fail(f"the arrow keys never checked {name!r}")
+
+
+def test_merging_two_customers_and_undoing_it(page, live_server, agent):
+    keep = CustomerFactory(first_name="Lucia", last_name="Romero", country="ES", preferred_name="")
+    dupe = CustomerFactory(first_name="Lucía", last_name="ROMERO", country="ES", preferred_name="Lu")
+    Customer.objects.filter(pk=dupe.pk).update(first_name="LUCIA")
+    TicketFactory(customer=dupe, subject="From the duplicate record")
+    sign_in(page, "agent")
+    page.goto(f"/customers/{keep.pk}/")
+
+    # given the possible duplicate beside the customer, Tab and Enter on "Review merge…"
+    review = page.get_by_role("region", name="Possible duplicates").get_by_role("link", name="Review merge…")
+    tab_to(page, review, limit=120)
+    assert_focus_visible(page)
+    press_enter_and_wait(page)
+    expect(page.get_by_role("heading", name="Merge two customer records")).to_be_visible()
+
+    # when the agent chooses with the arrow keys, types the reason and presses Enter on Merge
+    choose_radio(page, page.get_by_role("group", name="Which record survives?"), f"#{keep.pk}")
+    assert_focus_visible(page)
+    choose_radio(page, page.get_by_role("group", name="Preferred name"), f"Lu from #{dupe.pk}")
+    tab_to(page, page.get_by_label("Why are they the same person?"), limit=20)
+    page.keyboard.type("Same person, shouted her name")
+    tab_to(page, page.get_by_role("button", name="Merge these customers"), limit=5)
+    press_enter_and_wait(page)
+
+    # then they are merged as chosen
+    expect(page.locator(".flash")).to_contain_text("Merged")
+    assert Ticket.objects.get(subject="From the duplicate record").customer_id == keep.pk
+    keep.refresh_from_db()
+    assert keep.preferred_name == "Lu"
+
+    # and "Undo merge" is reached and pressed with the keyboard too
+    tab_to(page, page.get_by_role("button", name="Undo merge"), limit=150)
+    press_enter_and_wait(page)
+    expect(page.locator(".flash")).to_contain_text("Merge undone")
+    assert Ticket.objects.get(subject="From the duplicate record").customer_id == dupe.pk

@@ -276,7 +276,7 @@
     var accepted = panel.querySelector("[data-suggestion-accepted]");
     var source = accepted && accepted.querySelector("[data-suggestion-text]");
     var body = document.getElementById("id_body");
-    if (!accepted || !body) { return; }
+    if (!accepted || !body) { return false; }
     if (source) {
       var text = source.value;
       body.value = body.value.trim() === "" ? text : body.value.replace(/\s+$/, "") + "\n\n" + text;
@@ -299,13 +299,32 @@
     if (region) {
       region.textContent = source ? "Suggested reply inserted into the composer." : "Reply channel set by the suggestion.";
     }
+    return true;
+  }
+
+  // The panel is redrawn whole after every verdict. When the agent was working in it, the focus
+  // stays with it: on the accepted text to copy (no composer on the page), else on its heading,
+  // from where Tab goes on to the next suggestion and the live region reads what happened.
+  var panelHadFocus = false;
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var target = event.detail && event.detail.target;
+    if (target && target.id === "suggestions") { panelHadFocus = target.contains(document.activeElement); }
+  });
+
+  function keepFocusInPanel(panel) {
+    var text = panel.querySelector("[data-suggestion-accepted] [data-suggestion-text]");
+    var heading = panel.querySelector("#suggestions-title");
+    var next = text || heading;
+    if (next) { next.focus(); }
   }
 
   document.addEventListener("htmx:afterSettle", function (event) {
     var target = event.detail && event.detail.target;
     var panel = document.getElementById("suggestions");
     if (!panel || !target || (target !== panel && target.id !== "suggestions" && !target.contains(panel))) { return; }
-    useAcceptedReply(panel);
+    var moved = useAcceptedReply(panel);
+    if (!moved && panelHadFocus) { keepFocusInPanel(panel); }
+    panelHadFocus = false;
   });
 })();
 // end suggestions
