@@ -87,6 +87,8 @@ ACCESS: dict[str, str] = {
     "dashboards:tickets": AGENT,
     "dashboards:export": AGENT,
     "dashboards:refresh": AGENT,
+    "dashboards:suggestions": LEAD,
+    "dashboards:suggestions_refresh": LEAD,
     # SLA breaches and low ratings for the people who must act on them.
     "notifications": AGENT,
     "notifications_badge": AGENT,

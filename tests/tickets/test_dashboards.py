@@ -23,7 +23,7 @@ from django.utils import timezone
 from customers.models import Channel, SuggestionFeedback
 from tests.factories import CSATSurveyFactory, CustomerFactory, TeamFactory, TicketFactory, UserFactory
 from tickets.dashboard_tasks import dashboard_snapshots_refresh
-from tickets.dashboards import exports, formats, selectors, snapshots
+from tickets.dashboards import exports, formats, selectors, snapshots, suggestions
 from tickets.dashboards.charts import report_charts
 from tickets.dashboards.filters import dashboard_query
 from tickets.dashboards.periods import PRESETS, Period, period_parse
@@ -480,25 +480,284 @@ class TestRecomputeNow:
         assert client.get(reverse("dashboards:refresh")).status_code == 405
 
 
-class TestAcceptanceByRule:
-    def test_acceptance_is_accepted_over_accepted_and_dismissed_per_rule_and_variant(self):
+class TestSuggestionOutcomes:
+    """The Suggestions view, checked against figures computed here from the raw rows."""
+
+    VARIANTS = {"churn_risk": ["gesture", "check_in"], "cart_abandoned": ["help", "reminder"], "vip": [""]}
+
+    @staticmethod
+    def dataset(seed: int, verdicts: int = 120) -> dict:
+        """Verdicts across both periods and their edges, by three agents (two in a team), and
+        CSAT answers around them: inside the 14 days, after, before, twice, after ``NOW``."""
+        rng = random.Random(seed)
+        team = TeamFactory(name=f"Suggestions {seed}")
+        agents = [UserFactory(username=f"sugg{seed}-{n}") for n in range(3)]
+        team.members.add(*agents[:2])
+        customers = [CustomerFactory() for _ in range(12)]
+        lo, hi = PERIOD.previous.start - timedelta(days=2), PERIOD.end + timedelta(days=2)
+        times = _edges() + [lo + (hi - lo) * rng.random() for _ in range(verdicts)]
+        rows = []
+        for at in times:
+            rule = rng.choice(list(TestSuggestionOutcomes.VARIANTS))
+            rows.append(
+                SuggestionFeedback(
+                    customer=rng.choice(customers),
+                    rule=rule,
+                    variant=rng.choice(TestSuggestionOutcomes.VARIANTS[rule]),
+                    verdict=rng.choice(["accepted", "accepted", "dismissed", "snoozed"]),
+                    agent=rng.choice([*agents, None]),
+                    created_at=at,
+                )
+            )
+        SuggestionFeedback.objects.bulk_create(rows)
+        for customer in customers:
+            for _ in range(rng.randint(0, 4)):
+                answered = lo + (hi + timedelta(days=20) - lo) * rng.random()
+                ticket = TicketFactory(customer=customer, created_at=answered - timedelta(days=2))
+                CSATSurveyFactory(ticket=ticket, sent_at=answered - timedelta(hours=1), answered_at=answered,
+                                  rating=rng.randint(1, 5))  # fmt: skip
+        return {"team": team, "agents": agents}
+
+    @staticmethod
+    def expected(period: Period, *, now: datetime, agents: list | None = None) -> dict:
+        """(rule, variant) -> figures of the verdicts given in ``period``, from the raw rows."""
+        answers = [s for s in CSATSurvey.objects.values("customer_id", "answered_at", "rating", "id")
+                   if s["answered_at"] <= now]  # fmt: skip
+        out: dict = {}
+        for row in SuggestionFeedback.objects.values():
+            if not (_in(row["created_at"], period) and row["created_at"] <= now):
+                continue
+            if agents is not None and row["agent_id"] not in agents:
+                continue
+            figures = out.setdefault((row["rule"], row["variant"]), {
+                "accepted": 0, "dismissed": 0, "snoozed": 0, "csat_answers": 0, "csat_positive": 0,
+                "csat_rating_sum": 0,
+            })  # fmt: skip
+            figures[row["verdict"]] += 1
+            if row["verdict"] != "accepted":
+                continue
+            later = sorted(
+                (a["answered_at"], a["id"], a["rating"])
+                for a in answers
+                if a["customer_id"] == row["customer_id"]
+                and row["created_at"] < a["answered_at"] <= row["created_at"] + timedelta(days=14)
+            )
+            if later:
+                rating = later[0][2]
+                figures["csat_answers"] += 1
+                figures["csat_positive"] += rating >= 4
+                figures["csat_rating_sum"] += rating
+        return out
+
+    @staticmethod
+    def figures(outcome) -> dict:
+        return {name: getattr(outcome, name) for name in suggestions.Outcome.__dataclass_fields__}
+
+    def test_every_rule_variant_and_the_total_match_the_raw_rows_in_both_periods(self):
+        self.dataset(seed=21)
+
+        data = suggestions.suggestion_report(period=PERIOD, now=NOW)
+
+        for period, side in ((PERIOD, "current"), (PERIOD.previous, "previous")):
+            expected = self.expected(period, now=NOW)
+            got = {(r.rule, r.variant): self.figures(getattr(r, side)) for r in data.rows}
+            assert {k: v for k, v in got.items() if any(v.values())} == expected, side
+            total = getattr(data.total, side)
+            assert total.accepted == sum(f["accepted"] for f in expected.values())
+            assert total.csat_answers == sum(f["csat_answers"] for f in expected.values())
+        assert sum(f["csat_answers"] for f in self.expected(PERIOD, now=NOW).values()) > 0  # the data exercises it
+
+    def test_rates_and_averages_follow_their_definitions(self):
         customer = CustomerFactory()
-        inside, before = PERIOD.start + timedelta(hours=1), PERIOD.start - timedelta(hours=1)
-        verdicts = [("late_order", "a", "accepted", inside)] * 3 + [("late_order", "a", "dismissed", inside)]
-        verdicts += [("late_order", "a", "snoozed", inside), ("late_order", "a", "accepted", before)]
-        verdicts += [("late_order", "b", "dismissed", inside), ("upsell", "", "accepted", PERIOD.end)]
-        SuggestionFeedback.objects.bulk_create(
-            SuggestionFeedback(customer=customer, rule=r, variant=v, verdict=verdict, created_at=at)
-            for r, v, verdict, at in verdicts
+        inside = PERIOD.start + timedelta(days=3)
+
+        def verdict(kind: str, variant: str = "gesture", at: datetime = inside) -> None:
+            SuggestionFeedback.objects.create(customer=customer, rule="churn_risk", variant=variant, verdict=kind,
+                                              created_at=at)  # fmt: skip
+
+        for kind in ("accepted", "accepted", "accepted", "dismissed", "snoozed"):
+            verdict(kind)
+        verdict("accepted", at=PERIOD.start - timedelta(days=1))  # the previous period
+        verdict("accepted", variant="check_in", at=PERIOD.end)  # at the exclusive end: outside
+        for days, rating in ((1, 2), (2, 5), (20, 1)):  # the first answer after counts; 20 days is too late
+            ticket = TicketFactory(customer=customer)
+            CSATSurveyFactory(ticket=ticket, answered_at=inside + timedelta(days=days), rating=rating)
+
+        data = suggestions.suggestion_report(period=PERIOD, now=NOW)
+
+        (row,) = data.rows
+        assert (row.rule, row.variant, row.current.verdicts) == ("churn_risk", "gesture", 5)
+        assert row.current.acceptance == 75.0  # 3 / (3 + 1): a snooze is no verdict
+        assert (row.current.csat_answers, row.current.csat_average, row.current.csat_percent) == (3, 2.0, 0.0)
+        assert (row.previous.accepted, row.previous.csat_answers, row.previous.csat_average) == (1, 1, 2.0)
+
+    def test_a_team_scope_counts_the_verdicts_of_its_agents(self):
+        data = self.dataset(seed=22, verdicts=60)
+        members = [agent.pk for agent in data["agents"][:2]]
+
+        scoped = suggestions.suggestion_report(period=PERIOD, scope=Scope(team_id=data["team"].pk), now=NOW)
+
+        expected = self.expected(PERIOD, now=NOW, agents=members)
+        assert {(r.rule, r.variant): self.figures(r.current) for r in scoped.rows if r.current.verdicts} == expected
+
+    def test_as_of_a_moment_later_answers_wait_and_the_list_agrees(self):
+        customer = CustomerFactory()
+        accepted_at = timezone.now() - timedelta(days=2)
+        SuggestionFeedback.objects.create(customer=customer, rule="vip", verdict="accepted", created_at=accepted_at)
+        computed = timezone.now()
+        CSATSurveyFactory(ticket=TicketFactory(customer=customer), answered_at=computed + timedelta(seconds=1),
+                          rating=5)  # fmt: skip
+        period = Period(first_day=accepted_at.date() - timedelta(days=1), last_day=computed.date(),
+                        zone=ZoneInfo("UTC"))  # fmt: skip
+
+        then = suggestions.suggestion_report(period=period, now=computed)
+        later = suggestions.suggestion_report(period=period, now=computed + timedelta(seconds=2))
+        listed_then = suggestions.drill_verdicts(rule="vip", verdict="accepted", outcome="csat", period=period,
+                                                 as_of=computed)  # fmt: skip
+        listed_now = suggestions.drill_verdicts(rule="vip", verdict="accepted", outcome="csat", period=period)
+
+        assert (then.rows[0].current.csat_answers, later.rows[0].current.csat_answers) == (0, 1)
+        assert (listed_then.count(), [f.later_rating for f in listed_now]) == (0, [5])
+
+    def test_a_stored_view_gives_the_same_figures_as_the_raw_rows(self):
+        self.dataset(seed=23, verdicts=40)
+        live = suggestions.suggestion_report(period=PERIOD, now=NOW)
+
+        stored = suggestions._decode(
+            json.loads(json.dumps(suggestions._encode(live))), period=PERIOD, scope=Scope(), computed_at=NOW
         )
 
-        rows = {(row.rule, row.variant): row for row in selectors.acceptance_by_rule(period=PERIOD)}
+        assert stored == live
 
-        assert rows[("late_order", "a")].acceptance == 75.0
-        assert rows[("late_order", "a")].snoozed == 1
-        assert rows[("late_order", "a")].previous_acceptance == 100.0
-        assert rows[("late_order", "b")].acceptance == 0.0
-        assert ("upsell", "") not in rows  # at the exclusive end: outside both periods
+
+class TestSuggestionsPage:
+    MARCH = {"from": "2026-03-01", "to": "2026-03-31"}
+
+    def test_a_lead_sees_every_rule_and_variant_with_the_csat_that_followed(self, client, lead):
+        TestSuggestionOutcomes.dataset(seed=31, verdicts=60)
+        client.force_login(lead)
+
+        response = client.get(reverse("dashboards:suggestions"), self.MARCH)
+
+        assert response.status_code == 200
+        html = response.content.decode()
+        expected = TestSuggestionOutcomes.expected(PERIOD, now=timezone.now())
+        lines = {(line.rule, line.variant): line for line in response.context["lines"]}
+        for (rule, variant), figures in expected.items():
+            line = lines[(rule, variant)]
+            assert line.accepted.text == str(figures["accepted"]) and line.csat_answers.text == str(
+                figures["csat_answers"]
+            )
+        assert "Outcomes by rule and variant" in html and "CSAT answers after acceptance" in html
+        assert "Figures as of" in html and " style=" not in html and "<script>" not in html
+
+    def test_agents_are_refused_and_visitors_sent_to_sign_in(self, client, agent):
+        url = reverse("dashboards:suggestions")
+        assert client.get(url).status_code == 302  # to the login page
+
+        client.force_login(agent)
+
+        assert client.get(url, self.MARCH).status_code == 403
+        assert client.post(reverse("dashboards:suggestions_refresh"), self.MARCH).status_code == 403
+        # An agent's own dashboard keeps its own verdicts, without the link to the lead page.
+        page = client.get(reverse("dashboards:index"), self.MARCH).content.decode()
+        assert reverse("dashboards:suggestions") not in page
+
+    def test_the_lead_dashboard_links_to_it(self, client, lead):
+        client.force_login(lead)
+
+        page = client.get(reverse("dashboards:index"), self.MARCH).content.decode()
+
+        assert reverse("dashboards:suggestions") + "?from=2026-03-01" in page.replace("&amp;", "&")
+
+    def test_every_figure_links_to_the_verdicts_behind_it(self, client, lead):
+        TestSuggestionOutcomes.dataset(seed=32, verdicts=50)
+        client.force_login(lead)
+        lines = client.get(reverse("dashboards:suggestions"), self.MARCH).context["lines"]
+
+        for line in lines:
+            for cell in (line.accepted, line.dismissed, line.snoozed, line.csat_answers):
+                page = client.get(cell.url)
+                assert page.status_code == 200, cell.url
+                assert page.context["page"].paginator.count == int(cell.text), cell.url
+            listed = client.get(line.csat_answers.url).context["page"]
+            assert all(feedback.later_rating for feedback in listed)
+
+    def test_a_stored_figure_and_its_list_agree_after_later_activity(self, client, lead, settings):
+        settings.DESK_DASHBOARD_SNAPSHOT_SECONDS = 300
+        customer = CustomerFactory()
+        SuggestionFeedback.objects.create(customer=customer, rule="vip", verdict="accepted",
+                                          created_at=timezone.now() - timedelta(days=2))  # fmt: skip
+        client.force_login(lead)
+        client.get(reverse("dashboards:suggestions"), {"period": "7d"})  # computes and stores the view
+
+        SuggestionFeedback.objects.create(customer=customer, rule="vip", verdict="accepted")
+        CSATSurveyFactory(ticket=TicketFactory(customer=customer), answered_at=timezone.now(), rating=5)
+        page = client.get(reverse("dashboards:suggestions"), {"period": "7d"})
+
+        (line, _total) = page.context["lines"]
+        assert (line.accepted.text, line.csat_answers.text) == ("1", "0")  # the stored figures
+        listed = {name: client.get(getattr(line, name).url).context["page"] for name in ("accepted", "csat_answers")}
+        assert (listed["accepted"].paginator.count, listed["csat_answers"].paginator.count) == (1, 0)
+        latest = client.get(client.get(line.accepted.url).context["latest_url"]).context["page"]
+        assert [feedback.later_rating for feedback in latest] == [5, 5]  # the answer followed both
+
+    def test_a_lead_recomputes_it_on_demand(self, client, lead, settings):
+        settings.DESK_DASHBOARD_SNAPSHOT_SECONDS = 300
+        client.force_login(lead)
+        before = client.get(reverse("dashboards:suggestions"), self.MARCH).context["data"]
+        SuggestionFeedback.objects.create(customer=CustomerFactory(), rule="vip", verdict="accepted",
+                                          created_at=PERIOD.start + timedelta(days=1))  # fmt: skip
+        served = client.get(reverse("dashboards:suggestions"), self.MARCH).context["data"]
+
+        response = client.post(reverse("dashboards:suggestions_refresh"), self.MARCH)
+        after = client.get(response["Location"]).context["data"]
+
+        assert (before.total.current.accepted, served.total.current.accepted) == (0, 0)
+        assert after.total.current.accepted == 1 and after.computed_at > before.computed_at
+
+    @pytest.mark.parametrize("stored", [False, True])
+    def test_the_query_count_is_stated_and_does_not_grow_with_the_data(
+        self, client, lead, settings, stored, django_assert_max_num_queries
+    ):
+        settings.DESK_DASHBOARD_SNAPSHOT_SECONDS = 300 if stored else 0
+        client.force_login(lead)
+        url = reverse("dashboards:suggestions")
+        client.get(url, self.MARCH)  # warm the session and permission caches
+
+        TestSuggestionOutcomes.dataset(seed=33, verdicts=5)
+        DashboardSnapshot.objects.all().delete()
+        client.get(url, self.MARCH)  # stores the view when snapshots are on
+        with CaptureQueriesContext(connection) as small:
+            client.get(url, self.MARCH)
+        TestSuggestionOutcomes.dataset(seed=34, verdicts=200)
+        DashboardSnapshot.objects.all().delete()
+        client.get(url, self.MARCH)
+        # session, user, permissions, the teams of the form, the view (stored: one lookup;
+        # live: one aggregate query)
+        with django_assert_max_num_queries(6), CaptureQueriesContext(connection) as large:
+            response = client.get(url, self.MARCH)
+
+        assert response.status_code == 200 and len(response.context["lines"]) > 3
+        assert len(small) == len(large)
+        aggregates = [q for q in large.captured_queries if "customers_suggestionfeedback" in q["sql"]]
+        assert len(aggregates) == (0 if stored else 1)
+
+    def test_the_csv_carries_the_same_figures(self, client, lead):
+        TestSuggestionOutcomes.dataset(seed=35, verdicts=60)
+        client.force_login(lead)
+        page = client.get(reverse("dashboards:suggestions"), self.MARCH)
+
+        body = client.get(page.context["export_url"]).content.decode()
+
+        rows = list(csv.DictReader(io.StringIO(body)))
+        lines = {(line.rule, line.variant): line for line in page.context["lines"]}
+        assert len(rows) == len(lines)
+        for row in rows:
+            key = ("All rules", "") if row["rule"] == "(all rules)" else (row["rule"], row["variant"])
+            line = lines[key]
+            assert (row["accepted"], row["csat_after_accepted_answers"]) == (line.accepted.text, line.csat_answers.text)
+            assert row["verdicts"] == line.verdicts.text
 
 
 class TestDashboardPage:
@@ -613,7 +872,8 @@ class TestSnapshots:
 
         stored = dashboard_snapshots_refresh.delay().get()
 
-        assert stored == len(PRESETS) * 3 == DashboardSnapshot.objects.count()
+        # every preset for each breakdown, and the Suggestions view of each preset
+        assert stored == len(PRESETS) * 4 == DashboardSnapshot.objects.count()
         client.force_login(lead)
         with CaptureQueriesContext(connection) as queries:
             page = client.get(reverse("dashboards:index"), {"days": "90", "group_by": "channel"})

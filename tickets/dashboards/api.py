@@ -4,7 +4,8 @@
   answered, response rate;
 - ``GET /api/v1/reports/service/``: volume, solved, first-response and resolution time (median
   and 90th percentile, seconds), SLA targets met and missed with compliance %;
-- ``GET /api/v1/reports/suggestions/``: suggested-action acceptance by rule and variant.
+- ``GET /api/v1/reports/suggestions/``: suggested-action verdicts and acceptance by rule and
+  variant, with the CSAT answers that followed an acceptance (the Suggestions dashboard).
 
 Query: ``from`` and ``to`` (dates, both inclusive, in the desk's report timezone), or ``period``
 (a preset); ``group_by`` = agent | team | channel; optional ``agent``, ``team`` (an id or
@@ -26,7 +27,7 @@ from rest_framework.response import Response
 from supportdesk.api.authentication import ApiKeyUser
 from supportdesk.api.base import DeskApiView
 
-from . import selectors, snapshots
+from . import selectors, snapshots, suggestions
 from .filters import DashboardQuery, dashboard_query
 
 CSAT_FIGURES = (
@@ -132,19 +133,43 @@ CsatReportSerializer = _report_serializer("CsatReport", CsatFigures)
 ServiceReportSerializer = _report_serializer("ServiceReport", ServiceFigures)
 
 
-class RuleSerializer(serializers.Serializer):
-    rule = serializers.CharField()
-    variant = serializers.CharField()
+class OutcomeSerializer(serializers.Serializer):
+    verdicts = serializers.IntegerField(help_text="Accepted, dismissed and snoozed.")
     accepted = serializers.IntegerField()
     dismissed = serializers.IntegerField()
     snoozed = serializers.IntegerField()
     acceptance = serializers.FloatField(allow_null=True, help_text="Accepted over accepted and dismissed, in %.")
-    previous_acceptance = serializers.FloatField(allow_null=True)
+    csat_answers = serializers.IntegerField(
+        help_text="Accepted verdicts followed by the customer's CSAT answer within 14 days (the first one)."
+    )
+    csat_average = serializers.FloatField(allow_null=True, help_text="Their average rating, 1-5.")
+    csat_percent = serializers.FloatField(allow_null=True, help_text="Of them, rated 4 or 5, in %.")
+
+
+class RuleSerializer(serializers.Serializer):
+    rule = serializers.CharField()
+    variant = serializers.CharField()
+    accepted = serializers.IntegerField(source="current.accepted")
+    dismissed = serializers.IntegerField(source="current.dismissed")
+    snoozed = serializers.IntegerField(source="current.snoozed")
+    acceptance = serializers.FloatField(
+        source="current.acceptance", allow_null=True, help_text="Accepted over accepted and dismissed, in %."
+    )
+    previous_acceptance = serializers.FloatField(source="previous.acceptance", allow_null=True)
+    current = OutcomeSerializer()
+    previous = OutcomeSerializer()
+
+
+class SuggestionsTotalSerializer(serializers.Serializer):
+    current = OutcomeSerializer()
+    previous = OutcomeSerializer()
 
 
 class SuggestionsReportSerializer(serializers.Serializer):
     period = PeriodSerializer()
     previous_period = PeriodSerializer()
+    computed_at = serializers.DateTimeField(help_text="When the figures were computed from the raw rows.")
+    total = SuggestionsTotalSerializer()
     results = RuleSerializer(many=True)
 
 
@@ -215,7 +240,7 @@ class ServiceReportView(DeskApiView):
 
 
 class SuggestionsReportView(DeskApiView):
-    """Suggested-action acceptance by rule and variant."""
+    """Suggested-action verdicts by rule and variant, with the CSAT that followed an acceptance."""
 
     read_permissions = ("tickets.view_ticket",)
 
@@ -227,8 +252,14 @@ class SuggestionsReportView(DeskApiView):
     )
     def get(self, request: Request) -> Response:
         query = _query(request)
-        rows = selectors.acceptance_by_rule(period=query.period, scope=query.scope)
-        payload = {"period": query.period, "previous_period": query.period.previous, "results": rows}
+        data = suggestions.suggestion_report_snapshot(period=query.period, scope=query.scope)
+        payload = {
+            "period": query.period,
+            "previous_period": query.period.previous,
+            "computed_at": data.computed_at,
+            "total": data.total,
+            "results": data.rows,
+        }
         return Response(SuggestionsReportSerializer(payload).data)
 
 

@@ -9,7 +9,8 @@ from collections.abc import Iterable, Iterator
 from io import StringIO
 
 from ..models import CSATSurvey
-from .selectors import Measures, Report, RuleRow
+from .selectors import Measures, Report
+from .suggestions import SuggestionReport
 
 TABLES = ("summary", "satisfaction", "service", "trend", "rules", "low_ratings")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -72,12 +73,36 @@ def _figure(measures: Measures, name: str) -> str:
     return _number(value, 1 if name.endswith(("_p50", "_p90")) else 2)
 
 
+RULES_HEADER = [
+    "rule",
+    "variant",
+    "accepted",
+    "dismissed",
+    "snoozed",
+    "acceptance_percent",
+    "previous_acceptance",
+    "verdicts",
+    "csat_after_accepted_answers",
+    "csat_after_accepted_average",
+    "csat_after_accepted_percent",
+    "previous_accepted",
+    "previous_dismissed",
+    "previous_snoozed",
+    "previous_csat_after_accepted_answers",
+    "previous_csat_after_accepted_average",
+    "previous_csat_after_accepted_percent",
+]
+
+
 def table_rows(
-    table: str, *, report: Report | None, rules: list[RuleRow], low: list[CSATSurvey]
+    table: str, *, report: Report | None, rules: SuggestionReport | None, low: list[CSATSurvey]
 ) -> Iterator[list[str]]:
-    """Header then rows of one table; the report tables need ``report``."""
+    """Header then rows of one table; the report tables need ``report``, ``rules`` the
+    Suggestions view (its rules, then the total with an empty rule)."""
     if table in ("summary", "satisfaction", "service", "trend") and report is None:
         raise ValueError(f"table {table!r} needs the report")
+    if table == "rules" and rules is None:
+        raise ValueError("table 'rules' needs the Suggestions view")
     if table == "summary":
         period, previous = report.period, report.period.previous
         yield ["measure", "key", f"{period.first_day}/{period.last_day}", f"{previous.first_day}/{previous.last_day}"]
@@ -101,16 +126,29 @@ def table_rows(
                 *(_figure(point.previous, n) for n in TREND),
             ]
     elif table == "rules":
-        yield ["rule", "variant", "accepted", "dismissed", "snoozed", "acceptance_percent", "previous_acceptance"]
-        for rule in rules:
+        # The first seven columns are those of the earlier export; the rest came with the
+        # Suggestions view.
+        yield RULES_HEADER
+        for row in [*rules.rows, rules.total]:
+            m, p = row.current, row.previous
             yield [
-                rule.rule,
-                rule.variant,
-                str(rule.accepted),
-                str(rule.dismissed),
-                str(rule.snoozed),
-                _number(rule.acceptance),
-                _number(rule.previous_acceptance),
+                row.rule or "(all rules)",
+                row.variant,
+                str(m.accepted),
+                str(m.dismissed),
+                str(m.snoozed),
+                _number(m.acceptance),
+                _number(p.acceptance),
+                str(m.verdicts),
+                str(m.csat_answers),
+                _number(m.csat_average),
+                _number(m.csat_percent),
+                str(p.accepted),
+                str(p.dismissed),
+                str(p.snoozed),
+                str(p.csat_answers),
+                _number(p.csat_average),
+                _number(p.csat_percent),
             ]
     elif table == "low_ratings":
         yield ["answered_at", "rating", "comment", "ticket", "subject", "agent", "team", "channel"]

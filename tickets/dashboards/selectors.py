@@ -42,7 +42,6 @@ from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.db.models import (
     Case,
-    Count,
     DateField,
     DurationField,
     ExpressionWrapper,
@@ -56,7 +55,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Trunc
 from django.utils import timezone
 
-from customers.models import Channel, SuggestionFeedback
+from customers.models import Channel
 
 from ..models import CSATSurvey, Team, Ticket
 from .periods import Period
@@ -380,30 +379,6 @@ class TrendPoint:
 
 
 @dataclass(frozen=True)
-class RuleRow:
-    rule: str
-    variant: str
-    accepted: int
-    dismissed: int
-    snoozed: int
-    previous_accepted: int
-    previous_dismissed: int
-
-    @property
-    def shown(self) -> int:
-        return self.accepted + self.dismissed + self.snoozed
-
-    @property
-    def acceptance(self) -> float | None:
-        """Accepted over accepted + dismissed (a snooze is no verdict)."""
-        return _percent(self.accepted, self.accepted + self.dismissed)
-
-    @property
-    def previous_acceptance(self) -> float | None:
-        return _percent(self.previous_accepted, self.previous_accepted + self.previous_dismissed)
-
-
-@dataclass(frozen=True)
 class Report:
     period: Period
     scope: Scope
@@ -500,28 +475,6 @@ def _feedback_scoped(feedback: QuerySet, scope: Scope) -> QuerySet:
     return feedback
 
 
-def acceptance_by_rule(*, period: Period, scope: Scope = Scope()) -> list[RuleRow]:
-    """Suggested-action verdicts by rule and variant in the period and the previous one, in one
-    query. Agent and team scopes count the verdicts those agents gave; channel does not apply."""
-    feedback = SuggestionFeedback.objects.filter(created_at__gte=period.previous.start, created_at__lt=period.end)
-    feedback = _feedback_scoped(feedback, scope)
-    current = Q(created_at__gte=period.start)
-    verdict = SuggestionFeedback.Verdict
-    rows = (
-        feedback.order_by()
-        .values("rule", "variant")
-        .annotate(
-            accepted=Count("id", filter=current & Q(verdict=verdict.ACCEPTED)),
-            dismissed=Count("id", filter=current & Q(verdict=verdict.DISMISSED)),
-            snoozed=Count("id", filter=current & Q(verdict=verdict.SNOOZED)),
-            previous_accepted=Count("id", filter=~current & Q(verdict=verdict.ACCEPTED)),
-            previous_dismissed=Count("id", filter=~current & Q(verdict=verdict.DISMISSED)),
-        )
-        .order_by("rule", "variant")
-    )
-    return [RuleRow(**row) for row in rows]
-
-
 def low_ratings(*, period: Period, scope: Scope = Scope(), limit: int = LOW_RATINGS_SHOWN) -> list[CSATSurvey]:
     """The latest answers rated at or below the low mark in the period, with their comments."""
     answers = _rows(SOURCES["answered"], start=period.start, end=period.end, scope=scope)
@@ -577,15 +530,6 @@ def drill_tickets(
         .select_related("customer", "assignee", "team", "csat")
         .order_by(f"-{anchor}", "-id")
     )
-
-
-def drill_feedback(*, rule: str, verdict: str, period: Period, scope: Scope = Scope()) -> QuerySet:
-    """The suggestion verdicts behind an acceptance figure, newest first."""
-    feedback = SuggestionFeedback.objects.filter(
-        rule=rule, verdict=verdict, created_at__gte=period.start, created_at__lt=period.end
-    )
-    feedback = _feedback_scoped(feedback, scope)
-    return feedback.select_related("customer", "agent").order_by("-created_at", "-id")
 
 
 def dashboard_teams() -> list[Team]:

@@ -20,6 +20,7 @@ from django.utils import timezone
 from ..models import DashboardSnapshot
 from .periods import PRESETS, Period, period_preset
 from .selectors import GROUP_BY, Measures, Report, Row, Scope, TrendPoint, report
+from .suggestions import suggestion_snapshots_refresh
 
 KEEP = timedelta(days=2)
 
@@ -115,7 +116,8 @@ def report_snapshot(*, period: Period, scope: Scope = EVERYONE, group_by: str = 
 
 
 def snapshots_refresh(*, today: date | None = None) -> int:
-    """Recompute every standard period for every breakdown; drop snapshots nobody reused."""
+    """Recompute every standard period for every breakdown, and the Suggestions view of each;
+    drop snapshots nobody reused. Returns how many views it stored."""
     count = 0
     for preset in PRESETS:
         period = period_preset(preset=preset, today=today)
@@ -123,5 +125,6 @@ def snapshots_refresh(*, today: date | None = None) -> int:
             data = report(period=period, group_by=group_by)
             _store(_key(period, EVERYONE, group_by), data)
             count += 1
+    count += suggestion_snapshots_refresh(today=today)
     DashboardSnapshot.objects.filter(computed_at__lt=timezone.now() - KEEP).delete()
     return count

@@ -12,7 +12,8 @@ from django.utils.safestring import SafeString
 
 from . import formats
 from .periods import Period
-from .selectors import TOTAL, Report, Row
+from .selectors import NONE, TOTAL, Report, Row
+from .suggestions import SuggestionReport
 
 
 class Links:
@@ -200,3 +201,65 @@ def table_html(rows: list[TableRow], *, span: int, empty: str) -> TableHtml:
         body = format_html('<tr><td colspan="{}">{}</td></tr>', span, empty)
     foot = format_html_join("\n", "{}", ((_row_html(row),) for row in rows if row.total))
     return TableHtml(body=body, foot=foot)
+
+
+# The Suggestions tables ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SuggestionLine:
+    """One rule and variant (or the total) of the Suggestions tables, each figure with the
+    verdicts behind it."""
+
+    rule: str
+    variant: str
+    total: bool
+    verdicts: Cell
+    accepted: Cell
+    dismissed: Cell
+    snoozed: Cell
+    acceptance: str
+    previous_acceptance: Cell
+    acceptance_change: str
+    csat_answers: Cell
+    csat_average: str
+    csat_percent: str
+    previous_csat_average: str
+
+
+def _average(value: float | None) -> str:
+    return formats.DASH if value is None else f"{value:.2f} / 5"
+
+
+def _verdicts_url(links: Links, keys: dict[str, str], verdict: str, previous: bool = False, **extra: str) -> str:
+    return links.drill("", previous=previous, verdict=verdict, **keys, **extra)
+
+
+def suggestion_lines(report: SuggestionReport, links: Links) -> list[SuggestionLine]:
+    """The rows of a ``SuggestionReport`` as cells (rules, then the total)."""
+    out = []
+    for row in [*report.rows, report.total]:
+        total = row is report.total
+        keys = {} if total else {"rule": row.rule, "variant": row.variant or NONE}
+        m, p = row.current, row.previous
+        out.append(
+            SuggestionLine(
+                rule="All rules" if total else row.rule,
+                variant="" if total else row.variant,
+                total=total,
+                verdicts=Cell(str(m.verdicts)),
+                accepted=Cell(str(m.accepted), _verdicts_url(links, keys, "accepted")),
+                dismissed=Cell(str(m.dismissed), _verdicts_url(links, keys, "dismissed")),
+                snoozed=Cell(str(m.snoozed), _verdicts_url(links, keys, "snoozed")),
+                acceptance=formats.percent(m.acceptance),
+                previous_acceptance=Cell(
+                    formats.percent(p.acceptance), _verdicts_url(links, keys, "accepted", previous=True)
+                ),
+                acceptance_change=formats.change(m.acceptance, p.acceptance, " pts"),
+                csat_answers=Cell(str(m.csat_answers), _verdicts_url(links, keys, "accepted", outcome="csat")),
+                csat_average=_average(m.csat_average),
+                csat_percent=formats.percent(m.csat_percent),
+                previous_csat_average=_average(p.csat_average),
+            )
+        )
+    return out
