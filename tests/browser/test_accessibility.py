@@ -104,6 +104,8 @@ def test_lead_and_admin_pages_have_no_serious_accessibility_violation(axe_page, 
     _sign_in(axe_page, "lead")
     found = {"dashboards": _violations(axe_page, "/dashboards/")}
     found["dashboard tickets"] = _violations(axe_page, "/dashboards/tickets/")
+    found["dashboard suggestions"] = _violations(axe_page, "/dashboards/suggestions/")
+    found["suggestion verdicts"] = _violations(axe_page, "/dashboards/tickets/?verdict=accepted")
     axe_page.context.clear_cookies()
     _sign_in(axe_page, "admin")
     for name, url in {

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from customers.models import Channel
+from customers.models import Channel, SuggestionFeedback
 from tests.factories import ContactPointFactory, CSATSurveyFactory, CustomerFactory, TicketFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -62,3 +62,54 @@ def test_a_lead_changes_the_period_and_drills_into_a_low_rating(page, login, lea
 
     expect(page.get_by_role("heading", name="Boots arrived damaged")).to_be_visible()
     assert page.url.endswith(f"/tickets/{low_rating.pk}/")
+
+
+@pytest.fixture
+def accepted_then_rated(db):
+    """An agent accepted the churn_risk suggestion (variant gesture) for Maria 10 days ago;
+    she rated the help 4 three days later. Another customer's suggestion was dismissed."""
+    now = timezone.now()
+    agent = UserFactory(username="sam", first_name="Sam")
+    maria = CustomerFactory(first_name="Maria", last_name="García")
+    SuggestionFeedback.objects.create(
+        customer=maria,
+        rule="churn_risk",
+        variant="gesture",
+        verdict="accepted",
+        agent=agent,
+        created_at=now - timedelta(days=10),
+    )
+    SuggestionFeedback.objects.create(
+        customer=CustomerFactory(),
+        rule="churn_risk",
+        variant="check_in",
+        verdict="dismissed",
+        reason="Already offered a discount",
+        agent=agent,
+        created_at=now - timedelta(days=9),
+    )
+    ticket = TicketFactory(customer=maria, assignee=agent, created_at=now - timedelta(days=9))
+    CSATSurveyFactory(ticket=ticket, agent=agent, sent_at=now - timedelta(days=8), answered_at=now - timedelta(days=7),
+                      rating=4)  # fmt: skip
+    return maria
+
+
+def test_a_lead_compares_suggestion_variants_and_opens_the_ratings_behind_one(page, login, lead, accepted_then_rated):
+    login("lead", "pw-lead")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Dashboards").click()
+    page.get_by_role("link", name="Suggestions: outcomes per rule and variant, with the CSAT that followed").click()
+
+    expect(page.get_by_role("heading", name="Suggestions", exact=True)).to_be_visible()
+    outcomes = page.get_by_role("region", name="Outcomes by rule and variant")
+    gesture = outcomes.get_by_role("row").filter(has_text="gesture")
+    expect(gesture.get_by_role("cell").nth(5)).to_have_text("100.0 % (—)")  # acceptance, no previous verdicts
+    expect(gesture.get_by_role("cell").nth(8)).to_have_text("4.00 / 5")  # the rating that followed
+    expect(outcomes.get_by_role("row").filter(has_text="check_in").get_by_role("cell").nth(5)).to_have_text("0.0 % (—)")
+
+    gesture.get_by_role("link", name="churn_risk gesture, CSAT answers after an acceptance: 1. Show them").click()
+
+    expect(page.get_by_role("heading", name="accepted, then rated within 14 days")).to_be_visible()
+    row = page.get_by_role("row").filter(has_text="Maria")
+    expect(row.get_by_role("cell").last).to_have_text("4/5")
+    page.get_by_role("link", name="← Back to the dashboard").click()
+    expect(page.get_by_role("heading", name="Suggestions", exact=True)).to_be_visible()
