@@ -23,20 +23,25 @@ from django.core.cache import cache
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from customers.models import Channel, Customer, Event, Order, SuggestionFeedback
+from customers import consent
+from customers.models import Channel, ConsentRecord, Customer, Event, Job, Order, SuggestionFeedback
+from customers.privacy.preferences import preference_token
 from customers.services import consent_record
-from tests.browser.test_chat_widget import store  # noqa: F401 (a fixture: the store's page)
+from tests.browser import test_chat_widget
 from tests.factories import (
     ContactPointFactory,
+    CSATSurveyFactory,
     CustomerFactory,
     MacroFactory,
     MessageFactory,
     OrderFactory,
     TicketFactory,
 )
-from tickets.models import Message, Ticket
+from tickets.models import CSATSurvey, Message, Ticket
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+store_page = test_chat_widget.store  # the store's page on another origin, with the chat widget
 
 # What the focused element looks like: a focus ring the eye can find is an outline of 2 px or
 # more that is not "none" (the desk's is 3 px amber under :focus-visible).
@@ -395,3 +400,192 @@ def test_merging_two_customers_and_undoing_it(page, live_server, agent):
     press_enter_and_wait(page)
     expect(page.locator(".flash")).to_contain_text("Merge undone")
     assert Ticket.objects.get(subject="From the duplicate record").customer_id == dupe.pk
+
+
+def test_a_lead_changes_the_period_and_follows_a_drill_down(page, live_server, lead):
+    # given a rating of 1 answered 45 days ago: outside the default 30 days, inside the last 90
+    answered = timezone.now() - timedelta(days=45)
+    ticket = TicketFactory(
+        subject="Boots arrived damaged",
+        status="solved",
+        created_at=answered - timedelta(days=3),
+        solved_at=answered - timedelta(days=2),
+    )
+    CSATSurveyFactory(ticket=ticket, sent_at=answered - timedelta(days=1), answered_at=answered, rating=1)
+    sign_in(page, "lead")
+
+    # when the lead Tabs to Dashboards in the main navigation and presses Enter
+    tab_to(page, page.get_by_role("navigation", name="Main").get_by_role("link", name="Dashboards"), limit=10)
+    assert_focus_visible(page)
+    press_enter_and_wait(page)
+    low = page.get_by_role("region", name="Latest low ratings")
+    expect(low.get_by_text("No low ratings in this period.")).to_be_visible()
+
+    # and chooses the last 90 days with the arrow keys, then Tab to "Show" and Enter
+    period = page.get_by_label("Period", exact=True)
+    tab_to(page, period)
+    assert_focus_visible(page)
+    choose(page, period, "90d")
+    tab_to(page, page.get_by_role("button", name="Show"), limit=12)
+    press_enter_and_wait(page)
+
+    # then the figures are of the 90 days, and the low rating's figure drills down to its ticket
+    assert "period=90d" in page.url
+    expect(low.get_by_role("link", name=f"#{ticket.pk} Boots arrived damaged")).to_be_visible()
+    figure = page.get_by_role("link", name="Low ratings, this period: 1. Show the tickets")
+    tab_to(page, figure, limit=30)
+    assert_focus_visible(page)
+    press_enter_and_wait(page)
+    expect(page.get_by_role("heading", name="Low CSAT ratings")).to_be_visible()
+    behind = page.get_by_role("link", name=f"#{ticket.pk} Boots arrived damaged")
+    tab_to(page, behind, limit=30)
+    press_enter_and_wait(page)
+    expect(page).to_have_url(f"{live_server.url}/tickets/{ticket.pk}/")
+
+
+def test_an_admin_records_a_decision_exports_and_erases_a_customer(page, live_server, admin_user):
+    customer = CustomerFactory(first_name="Zebulon", last_name="Quixworth")
+    ContactPointFactory(customer=customer, channel=Channel.EMAIL, value="zq@example.org")
+    sign_in(page, "admin")
+
+    # given the admin finds the customer from the privacy overview, by keyboard
+    tab_to(page, page.get_by_role("navigation", name="Main").get_by_role("link", name="Privacy"), limit=10)
+    press_enter_and_wait(page)
+    tab_to(page, page.get_by_role("search").get_by_role("textbox"), limit=20)
+    page.keyboard.type("zq@example.org")
+    press_enter_and_wait(page)
+    tab_to(page, page.get_by_role("link", name=re.compile("Zebulon Quixworth")), limit=30)
+    press_enter_and_wait(page)
+    expect(page.get_by_role("heading", name="Zebulon Quixworth")).to_be_visible()
+
+    # when they record a decision: purpose by the arrows, "Granted" by the arrows, a reason, Enter
+    record = page.get_by_role("region", name="Record a decision")
+    purpose = record.get_by_label("Purpose")
+    tab_to(page, purpose)
+    assert_focus_visible(page)
+    choose(page, purpose, "marketing")
+    page.keyboard.press("Tab")
+    decision = record.get_by_role("group", name="Decision")
+    expect(decision.get_by_role("radio").first).to_be_focused()
+    page.keyboard.press("Space")
+    expect(decision.get_by_role("radio", name="Granted")).to_be_checked()
+    tab_to(page, record.get_by_label("Reason"), limit=4)
+    page.keyboard.type("Signed paper form received by post")
+    tab_to(page, record.get_by_role("button", name="Record decision"), limit=4)
+    press_enter_and_wait(page)
+
+    # then it is in the ledger
+    expect(page.get_by_role("region", name="Consent ledger")).to_contain_text("Signed paper form received by post")
+    latest = ConsentRecord.objects.get(customer=customer)
+    assert (latest.purpose.code, latest.granted) == ("marketing", True)
+    assert consent.allows(customer, "marketing")
+
+    # when they start an export with a reason
+    export = page.get_by_role("region", name="Export their data")
+    tab_to(page, export.get_by_label("Reason"), limit=60)
+    page.keyboard.type("Access request of 3 May")
+    tab_to(page, export.get_by_role("button", name="Start export"), limit=4)
+    press_enter_and_wait(page)
+
+    # then the job ran and its download is a Tab away
+    expect(page.get_by_role("link", name="Download the export (JSON)")).to_be_visible()
+    assert Job.objects.get(kind=Job.Kind.CUSTOMER_EXPORT).status == Job.Status.SUCCEEDED
+    tab_to(page, page.get_by_role("link", name=f"Back to customer #{customer.pk}"), limit=20)
+    press_enter_and_wait(page)
+
+    # when they start an erasure: the reason, the confirmation word, Enter on "Erase customer"
+    erase = page.get_by_role("region", name="Erase this customer")
+    tab_to(page, erase.get_by_label("Why"), limit=60)
+    page.keyboard.type("Erasure request received by email on 3 May")
+    tab_to(page, erase.get_by_label("Type ERASE to confirm"), limit=4)
+    page.keyboard.type("ERASE")
+    tab_to(page, erase.get_by_role("button", name="Erase customer"), limit=4)
+    assert_focus_visible(page)
+    press_enter_and_wait(page)
+
+    # then the customer is erased
+    expect(page.get_by_text("The customer was erased.")).to_be_visible()
+    assert Customer.objects.get(pk=customer.pk).erased
+
+
+def test_a_customer_answers_the_survey_and_changes_a_preference(page, agent):
+    ticket = TicketFactory(subject="Where are my boots?")
+    survey = CSATSurveyFactory(ticket=ticket, agent=agent, sent_at=timezone.now())
+
+    # given the survey, Tab into the ratings and choose 4 with the arrow keys
+    page.goto(f"/survey/{survey.token}/")
+    ratings = page.get_by_role("group", name=re.compile("How"))
+    for _ in range(10):
+        if ratings.evaluate("(el) => el.contains(document.activeElement)"):
+            break
+        page.keyboard.press("Tab")
+    assert_focus_visible(page)
+    rating = ratings.get_by_role("radio").nth(3)
+    for _ in range(6):
+        if rating.is_checked():
+            break
+        page.keyboard.press("ArrowDown")
+    expect(rating).to_be_checked()
+    wanted = rating.get_attribute("value")
+
+    # when they Tab to the comment, type, Tab to the button and press Enter
+    page.keyboard.press("Tab")
+    page.keyboard.type("Quick and kind.")
+    tab_to(page, page.get_by_role("button", name="Send my answer"), limit=3)
+    press_enter_and_wait(page)
+
+    # then the answer is stored
+    survey = CSATSurvey.objects.get(pk=survey.pk)
+    assert (str(survey.rating), survey.comment) == (wanted, "Quick and kind.")
+
+    # given the customer's preference centre, Tab to "Allow: Offers and reminders" and press Enter
+    customer = ticket.customer
+    page.goto(f"/preferences/{preference_token(customer=customer)}/")
+    allow = page.get_by_role("button", name="Allow: Offers and reminders")
+    tab_to(page, allow, limit=20)
+    assert_focus_visible(page)
+    press_enter_and_wait(page)
+
+    # then the choice is saved, and said so
+    expect(page.get_by_role("status")).to_contain_text("Saved")
+    expect(page.locator('[data-purpose="marketing"]')).to_contain_text("You allow this.")
+    assert consent.allows(customer, "marketing")
+
+
+def test_a_visitor_opens_the_chat_writes_sends_and_closes_it(page, store_page):
+    # given the store's page, Tab reaches "Chat with us", visibly, and Enter opens the chat
+    page.goto(store_page)
+    toggle = page.get_by_role("button", name="Chat with us")
+    tab_to(page, toggle, limit=5)
+    assert_focus_visible(page)
+    page.keyboard.press("Enter")
+    frame = page.frame_locator("#desk-chat-frame")
+    expect(frame.get_by_role("status")).to_contain_text("Connected")
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+
+    # then the focus is in the message box, where they type and press Enter to send
+    box = frame.get_by_label("Your message")
+    expect(box).to_be_focused()
+    page.keyboard.type("Do you have these boots in size 39?")
+    page.keyboard.press("Enter")
+    expect(frame.locator(".chat-line.visitor")).to_have_text("YouDo you have these boots in size 39?")
+    assert Ticket.objects.get().channel == Channel.CHAT
+
+    # when they press Escape, the chat closes and the focus is back on "Chat with us"
+    page.keyboard.press("Escape")
+    expect(page.locator("#desk-chat-frame")).to_be_hidden()
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+    expect(toggle).to_be_focused()
+
+    # and Enter opens it again, on the message box, with the conversation still there
+    page.keyboard.press("Enter")
+    expect(box).to_be_focused()
+    expect(frame.locator(".chat-line.visitor")).to_have_count(1)
+    ring = frame.locator("body").evaluate(FOCUS_RING)
+    assert ring["style"] != "none" and ring["width"] >= 2, ring
+
+    # and "Close chat", reached with Shift+Tab, closes it too
+    tab_to(page, frame.get_by_role("button", name="Close chat"), backwards=True, limit=10)
+    page.keyboard.press("Enter")
+    expect(page.locator("#desk-chat-frame")).to_be_hidden()
+    expect(toggle).to_be_focused()

@@ -138,6 +138,28 @@
       say("Thanks! We will follow up by email if we get disconnected.");
     }).catch(function (error) { say(error.message, true); });
   });
+  // Keyboard: the widget on the store's page asks for the focus when it opens the chat, and
+  // Escape or "Close chat" asks it to close the chat and take the focus back.
+  var closeButton = document.getElementById("chat-close");
+  var embedded = window.parent !== window;
+  function parentOrigin() {
+    try { return new URL(pageUrl()).origin; } catch (e) { return null; }
+  }
+  function askToClose() {
+    var origin = parentOrigin();
+    if (embedded && origin) { window.parent.postMessage({ type: "desk-chat-close" }, origin); }
+  }
+  if (embedded && closeButton) {
+    closeButton.hidden = false;
+    closeButton.addEventListener("click", askToClose);
+  }
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape") { askToClose(); }
+  });
+  window.addEventListener("message", function (event) {
+    if (event.source !== window.parent || event.origin !== parentOrigin()) { return; }
+    if (event.data && event.data.type === "desk-chat-open") { compose.elements.body.focus(); }
+  });
   window.addEventListener("pagehide", function () { if (timer) { window.clearTimeout(timer); } });
   start();
 })();

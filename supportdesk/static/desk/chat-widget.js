@@ -17,9 +17,14 @@
   function token() {
     try { return window.localStorage.getItem(storageKey) || ""; } catch (e) { return ""; }
   }
+  var closeChat = null;
   window.addEventListener("message", function (event) {
-    if (event.origin !== desk || !event.data || event.data.type !== "desk-chat-visitor") { return; }
-    try { window.localStorage.setItem(storageKey, String(event.data.visitor)); } catch (e) { /* ignore */ }
+    if (event.origin !== desk || !event.data) { return; }
+    if (event.data.type === "desk-chat-visitor") {
+      try { window.localStorage.setItem(storageKey, String(event.data.visitor)); } catch (e) { /* ignore */ }
+    } else if (event.data.type === "desk-chat-close" && closeChat) {
+      closeChat();
+    }
   });
 
   function mount() {
@@ -41,7 +46,26 @@
     b.font = "600 15px/1.2 system-ui, sans-serif"; b.color = "#fff"; b.background = "#1f4b99";
     b.border = "0"; b.borderRadius = "999px"; b.padding = "12px 18px"; b.cursor = "pointer";
     b.boxShadow = "0 2px 8px rgba(0,0,0,.25)";
+    // A focus ring of our own: the store's styles may have none, the browser's is thin.
+    button.addEventListener("focus", function () {
+      if (button.matches(":focus-visible")) { b.outline = "3px solid #f2a900"; b.outlineOffset = "2px"; }
+    });
+    button.addEventListener("blur", function () { b.outline = ""; b.outlineOffset = ""; });
 
+    // The chat takes the focus when it opens (the frame puts it in the message box) and gives it
+    // back to this button when it closes (Escape or "Close chat" in the frame, or this button).
+    function focusChat() {
+      if (frame && frame.contentWindow) {
+        frame.focus();
+        frame.contentWindow.postMessage({ type: "desk-chat-open" }, desk);
+      }
+    }
+    closeChat = function () {
+      if (!frame || frame.hidden) { return; }
+      frame.hidden = true;
+      button.setAttribute("aria-expanded", "false");
+      button.focus();
+    };
     button.addEventListener("click", function () {
       if (!frame) {
         frame = document.createElement("iframe");
@@ -53,11 +77,19 @@
         f.width = "min(360px, calc(100vw - 32px))"; f.height = "min(520px, calc(100vh - 96px))";
         f.border = "1px solid #d8dbe0"; f.borderRadius = "12px"; f.background = "#fff";
         f.boxShadow = "0 4px 24px rgba(0,0,0,.2)";
+        frame.addEventListener("load", focusChat);
         root.insertBefore(frame, button);
+        button.setAttribute("aria-expanded", "true");
+      } else if (frame.hidden) {
+        frame.hidden = false;
+        button.setAttribute("aria-expanded", "true");
+        focusChat();
       } else {
-        frame.hidden = !frame.hidden;
+        closeChat();
       }
-      button.setAttribute("aria-expanded", frame.hidden ? "false" : "true");
+    });
+    document.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && frame && !frame.hidden) { closeChat(); }
     });
     root.appendChild(button);
     document.body.appendChild(root);
