@@ -39,5 +39,10 @@ worker: setup
 bench: setup
 	$(PY) manage.py bench --scale $(SCALE)
 
+# 50 agents for 60 s and 1,000 webhooks against gunicorn; LOAD_ARGS adds options (--json FILE ...).
+.PHONY: load
+load: setup
+	$(PY) manage.py loadtest $(LOAD_ARGS)
+
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

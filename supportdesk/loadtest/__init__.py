@@ -1,0 +1,1 @@
+"""The load test: ``python manage.py loadtest`` (see docs/performance.md, "Load test")."""

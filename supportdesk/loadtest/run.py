@@ -1,0 +1,238 @@
+"""One load run, start to finish, bounded in time.
+
+1. Use (or build) the run's own PostgreSQL database, ``<DATABASE_URL name>_load``, with the
+   benchmark's dataset at the chosen size, and give the agents a fresh password.
+2. Prepare the webhook burst and write the plan for the traffic.
+3. Collect the static files and start gunicorn (2 workers) with production's settings.
+4. Run the traffic (``swarm.py``, locust as a library) in a process of its own, killed if it
+   overruns its time.
+5. Stop the server, check what the desk stored against what was sent, delete the run's queue.
+"""
+
+import json
+import os
+import secrets
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management import call_command
+
+from .checks import checks_run
+from .dataset import database_use, dataset_prepare
+from .server import ROOT, Server, server_environment
+from .webhooks import burst_build
+
+SWARM = Path(__file__).with_name("swarm.py")
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    agents: int = 50
+    duration: float = 60.0
+    webhooks: int = 1000
+    duplicates: float = 0.1
+    concurrency: int = 20
+    think: tuple[float, float] = (3.0, 12.0)
+    customers: int = 5000
+    spawn_rate: float = 5.0
+    database: str = ""
+    rebuild: bool = False
+    burst_at: float | None = None
+    seed: int = 9
+
+    def validate(self) -> None:
+        problems = []
+        if self.agents < 1:
+            problems.append("--agents must be at least 1")
+        if self.duration < 5:
+            problems.append("--duration must be at least 5 seconds")
+        if self.webhooks < 0:
+            problems.append("--webhooks cannot be negative")
+        if not 0 <= self.duplicates < 0.5:
+            problems.append("--duplicates is a share from 0 to under 0.5 (0.1 is 10 %)")
+        if self.concurrency < 1:
+            problems.append("--concurrency must be at least 1")
+        if not 0 <= self.think[0] <= self.think[1]:
+            problems.append("--think MIN MAX needs 0 <= MIN <= MAX")
+        if self.customers < 100:
+            problems.append("--customers must be at least 100")
+        if self.spawn_rate <= 0:
+            problems.append("--spawn-rate must be positive")
+        if problems:
+            raise ValueError("; ".join(problems))
+
+    @property
+    def burst_start(self) -> float:
+        """When the burst starts: once every agent is in (by default), mid-run at the latest."""
+        if self.burst_at is not None:
+            return self.burst_at
+        return min(self.agents / self.spawn_rate + 2, self.duration / 2)
+
+
+def loadtest_run(options: LoadOptions, *, out=None) -> dict:
+    options.validate()
+    say = (lambda text: out.write(text)) if out else (lambda text: None)
+    run = uuid.uuid4().hex[:8]
+    name = options.database or f"{settings.DATABASES['default']['NAME']}_load"
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        raise ValueError("The load test runs on PostgreSQL: set DATABASE_URL=postgres://...")
+    run_dir = ROOT / "var" / "loadtest" / run
+    run_dir.mkdir(parents=True, exist_ok=True)
+
+    started = time.perf_counter()
+    database_use(name, recreate=options.rebuild)
+    say(f"Load run {run}: database {name}, files in {run_dir.relative_to(ROOT)}")
+    call_command("migrate", verbosity=0, interactive=False)
+    password = secrets.token_urlsafe(18)
+    prepared = dataset_prepare(
+        customers=options.customers,
+        agents=options.agents,
+        password=password,
+        seed=options.seed,
+        progress=(lambda label, count: say(f"  {label}: {count:,}")) if out else None,
+    )
+    burst = burst_build(
+        run=run,
+        total=options.webhooks,
+        duplicate_share=options.duplicates,
+        concurrency=options.concurrency,
+        seed=options.seed,
+    )
+    prepared_s = time.perf_counter() - started
+
+    env = server_environment(database=name, run=run, run_dir=run_dir, agents=options.agents, webhooks=options.webhooks)
+    server = Server(env=env, run_dir=run_dir)
+    plan = {
+        "run": run,
+        "host": server.url,
+        "agents": prepared.agents,
+        "password": password,
+        "search_terms": prepared.search_terms,
+        "think_seconds": list(options.think),
+        "duration": options.duration,
+        "spawn_rate": options.spawn_rate,
+        "stop_timeout": 30,
+        "burst_deadline": options.duration + 60,
+        "webhooks": {
+            "secret": env["DESK_WEBHOOK_SECRET_ORDERS"],
+            "source": "loadstore",
+            "concurrency": options.concurrency,
+            "start_after": options.burst_start,
+            "deliveries": burst.deliveries,
+        },
+    }
+    plan_path, results_path = run_dir / "plan.json", run_dir / "results.json"
+    # The plan holds the run's password and webhook secret: readable by its owner only.
+    plan_path.touch(mode=0o600)
+    plan_path.write_text(json.dumps(plan))
+
+    say("Collecting static files and starting gunicorn (2 workers)…")
+    server.collectstatic()
+    server.start()
+    say(
+        f"Serving {server.url}; {options.agents} agents for {options.duration:g} s, "
+        f"{options.webhooks} webhooks from {options.burst_start:g} s"
+    )
+    try:
+        traffic = subprocess.run(  # noqa: S603 — our own interpreter and script
+            [sys.executable, str(SWARM), str(plan_path), str(results_path)],
+            cwd=ROOT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            timeout=options.duration + 180,
+            capture_output=True,
+            text=True,
+        )
+    finally:
+        server.stop()
+        plan_path.unlink(missing_ok=True)
+    (run_dir / "swarm.log").write_text(traffic.stdout + traffic.stderr)
+    if traffic.returncode != 0 or not results_path.exists():
+        raise RuntimeError(f"The traffic process failed ({traffic.returncode}); see {run_dir / 'swarm.log'}")
+    results = json.loads(results_path.read_text())
+    checks = checks_run(results=results, burst=burst, server_errors=server.errors_logged())
+    _queue_delete(env)
+    report = {
+        "run": run,
+        "database": name,
+        "options": {
+            "agents": options.agents,
+            "duration_s": options.duration,
+            "webhooks": options.webhooks,
+            "duplicates": options.duplicates,
+            "webhook_concurrency": options.concurrency,
+            "think_s": list(options.think),
+            "customers": options.customers,
+            "burst_start_s": options.burst_start,
+        },
+        "server": {"workers": 2, "settings": "supportdesk.loadtest.settings (production's)", **_limits(env)},
+        "prepared_s": round(prepared_s, 1),
+        "dataset_built": prepared.build is not None,
+        "elapsed_s": results["elapsed_s"],
+        "types": results["types"],
+        "total": results["total"],
+        "webhooks": {**results["webhooks"], "distinct": burst.distinct, "duplicates": burst.duplicates},
+        "replies": {
+            "posted": len(results["replies"]),
+            "notes": sum(1 for reply in results["replies"] if reply["internal"]),
+        },
+        "checks": [check.as_dict() for check in checks],
+        "clean": all(check.ok for check in checks),
+        "load_average": list(os.getloadavg()),
+    }
+    (run_dir / "report.json").write_text(json.dumps(report, indent=2))
+    return report
+
+
+def _limits(env: dict) -> dict:
+    return {key.lower(): env[key] for key in ("DESK_LOGIN_RATE_LIMIT", "DESK_WEBHOOK_RATE_LIMIT", "CACHE_URL")}
+
+
+def _queue_delete(env: dict) -> None:
+    """Drop the run's Celery queue: its delivery tasks were never meant to run."""
+    broker = env.get("CELERY_BROKER_URL", "")
+    if not broker.startswith("redis://"):
+        return
+    import redis
+
+    queue = env["CELERY_TASK_DEFAULT_QUEUE"]
+    client = redis.Redis.from_url(broker, socket_connect_timeout=2)
+    try:
+        client.delete(queue, *client.scan_iter(match=f"_kombu.binding*.{queue}"))
+    except redis.RedisError:
+        pass  # the broker is not the run's concern; a queue left behind is only a list in Redis
+    finally:
+        client.close()
+
+
+def report_render(report: dict) -> str:
+    lines = [
+        f"{'request type':<34} {'requests':>8} {'errors':>6} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'req/s':>7}"
+    ]
+    for name, row in sorted(report["types"].items(), key=lambda item: -item[1]["requests"]):
+        lines.append(
+            f"{name:<34} {row['requests']:>8} {row['failures']:>6} {row['p50_ms']:>8} {row['p95_ms']:>8} "
+            f"{row['max_ms']:>8} {row['requests_per_s']:>7}"
+        )
+    total = report["total"]
+    lines.append(
+        f"{'all requests':<34} {total['requests']:>8} {total['failures']:>6} {total['p50_ms']:>8} "
+        f"{total['p95_ms']:>8} {total['max_ms']:>8} {total['requests_per_s']:>7}"
+    )
+    hooks = report["webhooks"]
+    lines.append(
+        f"Webhook burst: {hooks['sent']} sent in {hooks.get('seconds', '?')} s from "
+        f"{report['options']['webhook_concurrency']} senders; {hooks['fresh']} new, {hooks['replayed']} replays"
+    )
+    lines.append(f"Replies posted: {report['replies']['posted']} (of which notes: {report['replies']['notes']})")
+    lines.append("Checks:")
+    for check in report["checks"]:
+        mark = "ok  " if check["ok"] else "FAIL"
+        detail = f" — {check['detail']}" if check["detail"] and not check["ok"] else ""
+        lines.append(f"  {mark} {check['name']}: expected {check['expected']}, found {check['found']}{detail}")
+    lines.append("The load run is clean." if report["clean"] else "The load run is NOT clean.")
+    return "\n".join(lines)
