@@ -13,6 +13,8 @@ from django.db.models import CharField, Count, Expression, Func, OuterRef, Prefe
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 
+from supportdesk.compiled import compiled_query
+
 from .consent import ConsentState, consent_states
 from .greeting import Greeting, greeting_for
 from .identity import contact_normalise
@@ -44,9 +46,18 @@ def profile_figures(customer_ref: str = "pk") -> dict[str, Expression]:
     return figures
 
 
+@compiled_query(Customer)
+def _customer_with_figures(*, customer_id: int) -> QuerySet[Customer]:
+    return Customer.objects.select_related("merged_into").annotate(**profile_figures("pk")).filter(pk=customer_id)
+
+
 def customer_get(*, customer_id: int) -> Customer:
-    """The customer with every registered figure annotated, in one query."""
-    return Customer.objects.select_related("merged_into").annotate(**profile_figures("pk")).get(pk=customer_id)
+    """The customer with every registered figure annotated, in one query (compiled once per
+    process: ``supportdesk.compiled``)."""
+    rows = _customer_with_figures(customer_id=customer_id)
+    if not rows:
+        raise Customer.DoesNotExist(f"No customer {customer_id}.")
+    return rows[0]
 
 
 def customer_recent_orders(
@@ -152,13 +163,18 @@ def customer_profile(
     )
 
 
-def customer_merges(*, customer: Customer, limit: int = 10) -> list[CustomerMerge]:
-    """Merges this customer took part in, newest first, with both sides and the actors."""
-    return list(
-        CustomerMerge.objects.filter(Q(survivor=customer) | Q(merged=customer))
+@compiled_query(CustomerMerge, shaped=True)
+def _merges_of(limit: int, *, customer_id: int) -> QuerySet[CustomerMerge]:
+    return (
+        CustomerMerge.objects.filter(Q(survivor_id=customer_id) | Q(merged_id=customer_id))
         .select_related("survivor", "merged", "actor", "undone_by")
         .order_by("-created_at")[:limit]
     )
+
+
+def customer_merges(*, customer: Customer, limit: int = 10) -> list[CustomerMerge]:
+    """Merges this customer took part in, newest first, with both sides and the actors."""
+    return _merges_of(shape=limit, customer_id=customer.pk)
 
 
 # Search ----------------------------------------------------------------------------------------

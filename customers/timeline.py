@@ -27,6 +27,8 @@ from django.db.models.functions import Cast
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
+from supportdesk.compiled import compiled_query
+
 from .consent import BEHAVIORAL_TRACKING
 from .models import Channel, Customer, Event, Order, Refund
 
@@ -192,7 +194,7 @@ def timeline_for_customer(
     limit = max(1, min(limit, 100))
     slice_each = connection.features.supports_slicing_ordering_in_compound
 
-    parts: list[QuerySet] = []
+    chosen: list[tuple[str, int, tuple[str, ...] | None, tuple[str, ...]]] = []
     hidden: list[str] = []
     for source in sorted(timeline_sources.sources.values(), key=lambda s: s.rank):
         emitted = set(source.kinds)
@@ -203,30 +205,61 @@ def timeline_for_customer(
             continue
         if channel and not source.channelled:
             continue
-        rows = source.rows(customer)
-        if wanted is not None and not emitted <= wanted:
-            rows = rows.filter(tl_kind__in=sorted(emitted & wanted))
-        if channel:
-            rows = rows.filter(tl_channel=channel)
-        if exclude_ref is not None and (left_out := emitted & set(exclude_ref[0])):
-            rows = rows.exclude(tl_kind__in=sorted(left_out), tl_ref_id=exclude_ref[1])
-        if position is not None:
-            rows = rows.filter(position.after(source.rank))
-        # Models' default ordering must not leak into the union (SQLite refuses it there).
-        parts.append(rows.values(*COLUMNS).order_by())
+        only = tuple(sorted(emitted & wanted)) if wanted is not None and not emitted <= wanted else None
+        left_out = tuple(sorted(emitted & set(exclude_ref[0]))) if exclude_ref is not None else ()
+        chosen.append((source.name, id(source), only, left_out))
 
-    if not parts:
+    if not chosen:
         return TimelinePage([], "", timeline_sources.kinds(), hidden)
-    if slice_each and len(parts) > 1:
-        parts = [part.order_by("-tl_at", "-tl_obj_id")[: limit + 1] for part in parts]
-    combined = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
-    ordered = combined.order_by("-tl_at", "-tl_rank", "-tl_obj_id")[: limit + 1]
-    fetched = [TimelineRow(*(row[column] for column in COLUMNS)) for row in ordered]
+    # Everything that shapes the SQL is the key; the customer, channel, ref and cursor are values.
+    shape = (tuple(chosen), bool(channel), position.rank if position else None, limit, slice_each)
+    values: dict[str, Any] = {"customer_id": customer.pk}
+    if channel:
+        values["channel"] = channel
+    if any(left_out for *_, left_out in chosen):
+        values["ref_id"] = exclude_ref[1]
+    if position is not None:
+        values.update(after_at=position.at, after_obj_id=position.obj_id)
+    fetched = [TimelineRow(*(row[column] for column in COLUMNS)) for row in _timeline_rows(shape=shape, **values)]
     page, more = fetched[:limit], len(fetched) > limit
     by_rank = {source.rank: source for source in timeline_sources.sources.values()}
     items = [by_rank[row.rank].present(_normalised(row)) for row in page]
     next_cursor = Cursor(page[-1].at, page[-1].rank, page[-1].obj_id).encode() if more and page else ""
     return TimelinePage(items, next_cursor, timeline_sources.kinds(), sorted(set(hidden)))
+
+
+@compiled_query(Customer, shaped=True)
+def _timeline_rows(
+    shape: tuple,
+    *,
+    customer_id: int,
+    channel: str = "",
+    ref_id: int = 0,
+    after_at: datetime | None = None,
+    after_obj_id: int = 0,
+) -> QuerySet:
+    """The timeline's one query: the chosen sources' rows, unioned, newest first."""
+    chosen, _has_channel, after_rank, limit, slice_each = shape
+    customer = Customer(pk=customer_id)
+    position = Cursor(after_at, after_rank, after_obj_id) if after_rank is not None else None
+    parts: list[QuerySet] = []
+    for name, _source_id, only, left_out in chosen:
+        source = timeline_sources.sources[name]
+        rows = source.rows(customer)
+        if only is not None:
+            rows = rows.filter(tl_kind__in=only)
+        if channel:
+            rows = rows.filter(tl_channel=channel)
+        if left_out:
+            rows = rows.exclude(tl_kind__in=left_out, tl_ref_id=ref_id)
+        if position is not None:
+            rows = rows.filter(position.after(source.rank))
+        # Models' default ordering must not leak into the union (SQLite refuses it there).
+        parts.append(rows.values(*COLUMNS).order_by())
+    if slice_each and len(parts) > 1:
+        parts = [part.order_by("-tl_at", "-tl_obj_id")[: limit + 1] for part in parts]
+    combined = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
+    return combined.order_by("-tl_at", "-tl_rank", "-tl_obj_id")[: limit + 1]
 
 
 def _normalised(row: TimelineRow) -> TimelineRow:

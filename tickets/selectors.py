@@ -40,6 +40,7 @@ from django.utils.translation import gettext_lazy as _
 
 from customers.models import Channel, Customer
 from customers.timeline import TimelineItem, TimelineRow, TimelineSource, source_columns
+from supportdesk.compiled import compiled_query
 
 from .models import Attachment, CSATSurvey, Macro, Message, Priority, Tag, Team, Ticket
 
@@ -72,9 +73,16 @@ class InboxQuery:
     sort: str = "activity"
 
 
-def sla_annotations(now: datetime) -> dict[str, Any]:
-    """The SLA state in SQL, with the same rules as ``tickets.sla.sla_state`` (see there)."""
-    soon = now + timedelta(minutes=settings.DESK_SLA_DUE_SOON_MINUTES)
+def sla_due_soon(now: datetime) -> datetime:
+    """Until when an SLA target counts as "due soon"."""
+    return now + timedelta(minutes=settings.DESK_SLA_DUE_SOON_MINUTES)
+
+
+def sla_annotations(now: datetime, soon: datetime | None = None) -> dict[str, Any]:
+    """The SLA state in SQL, with the same rules as ``tickets.sla.sla_state`` (see there).
+
+    ``soon`` defaults to ``sla_due_soon(now)``; a compiled query passes both as values."""
+    soon = soon or sla_due_soon(now)
     next_due = Case(
         When(first_response_at__isnull=True, then=F("first_response_due_at")),
         default=F("resolution_due_at"),
@@ -217,22 +225,17 @@ def tag_names() -> list[str]:
 # The ticket page -------------------------------------------------------------------------------
 
 
-def ticket_get(*, ticket_id: int) -> Ticket:
-    """The ticket with its customer, people, tags and every figure the side panel shows.
-
-    The customer figures (conversations, last CSAT answer) and the ticket's own ("earlier
-    conversation?", open tickets on other channels) are subqueries: one query, plus the tags.
-    """
+@compiled_query(Ticket)
+def _ticket_with_figures(*, ticket_id: int, now: datetime, soon: datetime) -> QuerySet[Ticket]:
     from customers.selectors import profile_figures
 
-    figures = profile_figures("customer_id")
     others = Ticket.objects.filter(customer_id=OuterRef("customer_id")).exclude(pk=OuterRef("pk"))
-    ticket = (
+    return (
         Ticket.objects.select_related("customer", "assignee", "team")
         .prefetch_related(Prefetch("tags", queryset=Tag.objects.only("id", "name")))
         .annotate(
-            **figures,
-            **sla_annotations(timezone.now()),
+            **profile_figures("customer_id"),
+            **sla_annotations(now, soon),
             earlier_conversation=Exists(others.filter(created_at__lt=OuterRef("created_at"))),
             open_elsewhere=Coalesce(
                 Subquery(
@@ -246,9 +249,25 @@ def ticket_get(*, ticket_id: int) -> Ticket:
                 0,
             ),
         )
-        .get(pk=ticket_id)
+        .filter(pk=ticket_id)
     )
-    for name in figures:
+
+
+def ticket_get(*, ticket_id: int) -> Ticket:
+    """The ticket with its customer, people, tags and every figure the side panel shows.
+
+    The customer figures (conversations, last CSAT answer) and the ticket's own ("earlier
+    conversation?", open tickets on other channels) are subqueries: one query, plus the tags.
+    The query is compiled once per process (``supportdesk.compiled``).
+    """
+    from customers.selectors import profile_figures
+
+    now = timezone.now()
+    rows = _ticket_with_figures(ticket_id=ticket_id, now=now, soon=sla_due_soon(now))
+    if not rows:
+        raise Ticket.DoesNotExist(f"No ticket {ticket_id}.")
+    ticket = rows[0]
+    for name in profile_figures("customer_id"):
         setattr(ticket.customer, name, getattr(ticket, name))
     return ticket
 
