@@ -138,6 +138,21 @@ def test_inbox_filters_views_and_moving_through_tickets(page, live_server, agent
     rows = page.locator("table.inbox tbody tr[data-ticket]")
     expect(rows).to_have_count(3)
 
+    # given the first Tab stop, the skip link, Enter takes the focus past the navigation
+    skip = page.get_by_role("link", name="Skip to content")
+    tab_to(page, skip, limit=3)
+    assert_focus_visible(page)
+    page.keyboard.press("Enter")
+    expect(page.locator("main")).to_be_focused()
+
+    # and "?" opens the shortcuts, with the focus in the dialog; Escape closes it
+    page.keyboard.press("?")
+    shortcuts = page.get_by_role("dialog", name="Keyboard shortcuts")
+    expect(shortcuts).to_be_visible()
+    assert shortcuts.evaluate("(el) => el.contains(document.activeElement)")
+    page.keyboard.press("Escape")
+    expect(shortcuts).to_be_hidden()
+
     # given the agent on the Channel filter, the arrow keys choose Email and the list follows
     channel = page.get_by_label("Channel")
     tab_to(page, channel)
@@ -177,6 +192,10 @@ def test_inbox_filters_views_and_moving_through_tickets(page, live_server, agent
 
 
 def test_search_from_the_box_and_the_customer_view_from_a_ticket(page, live_server, agent, maria):
+    for hours in range(30):  # more than a page of timeline
+        MessageFactory(
+            ticket=maria, body=f"Earlier message {hours}", created_at=timezone.now() - timedelta(hours=hours + 1)
+        )
     sign_in(page, "agent")
 
     # given the inbox, "/" puts the focus in the search box; type and Enter
@@ -202,9 +221,17 @@ def test_search_from_the_box_and_the_customer_view_from_a_ticket(page, live_serv
     press_enter_and_wait(page)
     expect(page.get_by_role("heading", level=1)).to_contain_text("Maria García")
 
-    # and its timeline filter works from the keyboard too
+    # and "Older" pages back in place, the focus on the list it loaded (not dropped on the page)
     timeline = page.get_by_role("list", name="Timeline, newest first")
     expect(timeline).to_contain_text("Order 1042 has not arrived yet.")
+    expect(timeline).not_to_contain_text("Earlier message 29")
+    tab_to(page, page.get_by_role("link", name="Older"), limit=120)
+    assert_focus_visible(page)
+    page.keyboard.press("Enter")
+    expect(timeline).to_contain_text("Earlier message 29")
+    expect(timeline).to_be_focused()
+
+    # and its filter works from the keyboard too
     show = page.get_by_label("Show")
     tab_to(page, show)
     choose(page, show, "order")
@@ -248,6 +275,26 @@ def test_ticket_properties_an_internal_note_and_a_macro(page, live_server, agent
     page.keyboard.press("Escape")
     expect(page.locator("#field-priority select")).to_have_count(0)
     expect(priority).to_be_focused()
+
+    # and a consent choice the customer stated is recorded from the panel beside the ticket
+    stated = page.locator("summary", has_text="Record a consent choice the customer stated")
+    tab_to(page, stated, limit=60)
+    page.keyboard.press("Enter")
+    decision = page.locator(f"#agent-decision-{maria.customer_id}")
+    purpose = decision.get_by_label("Purpose")
+    page.keyboard.press("Tab")
+    expect(purpose).to_be_focused()
+    choose(page, purpose, "marketing")
+    page.keyboard.press("Tab")
+    page.keyboard.press("ArrowRight")  # from "grants it" to "withdraws it", checking it
+    expect(decision.get_by_label("withdraws it")).to_be_checked()
+    tab_to(page, decision.get_by_role("button", name="Record the customer's choice"), limit=6)
+    page.keyboard.press("Enter")
+    recorded = decision.get_by_role("status")
+    expect(recorded).to_contain_text("Recorded: Offers and reminders withdrawn")
+    expect(page.locator(f"#agent-decision-{maria.customer_id}").get_by_role("status")).to_be_focused()
+    record = ConsentRecord.objects.get(customer=maria.customer)
+    assert (record.purpose.code, record.granted, record.actor) == ("marketing", False, agent)
 
     # then "n" writes an internal note, sent with Tab and Enter
     page.keyboard.press("n")

@@ -248,8 +248,56 @@
       if (changed && (fieldHadFocus || document.activeElement === document.body)) { changed.focus(); }
       fieldHadFocus = null;
     }
+    restoreDroppedFocus();
     revealEnhancements();
   });
+
+  // Focus a swap would drop --------------------------------------------------------------------
+  // htmx keeps the focus on a control that has an id; any other focused control (a submit
+  // button, a link) vanishes with the old content and the focus falls back to the page. Then it
+  // goes, in the new content: to an element marked data-swap-focus, else to what the answer
+  // says (an alert or a status line), else to the control at the same place as before.
+  var FOCUSABLE = "a[href], button:not([disabled]), input:not([type=hidden]):not([disabled]), " +
+    "select:not([disabled]), textarea:not([disabled]), summary, [tabindex]:not([tabindex='-1'])";
+  var droppedFocus = null;
+
+  function focusablesIn(root) {
+    return $all(FOCUSABLE, root).filter(function (el) { return el.offsetParent !== null; });
+  }
+
+  function focusAndKeep(el) {
+    if (!el.matches(FOCUSABLE) && !el.hasAttribute("tabindex")) { el.setAttribute("tabindex", "-1"); }
+    el.focus();
+  }
+
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var target = event.detail && event.detail.target;
+    var active = document.activeElement;
+    droppedFocus = null;
+    if (!target || !active || active === document.body || !target.contains(active) || active.id) { return; }
+    var anchor = active.parentElement && active.parentElement.closest("[id]");
+    if (!anchor || !(target.contains(anchor) || anchor.contains(target))) { return; }
+    var config = event.detail.requestConfig;
+    droppedFocus = {
+      anchor: anchor.id,
+      index: focusablesIn(anchor).indexOf(active),
+      polled: !!(config && config.elt === target),
+    };
+  });
+
+  function restoreDroppedFocus() {
+    var dropped = droppedFocus;
+    droppedFocus = null;
+    if (!dropped || (document.activeElement && document.activeElement !== document.body)) { return; }
+    var anchor = document.getElementById(dropped.anchor);
+    if (!anchor) { return; }
+    var marked = $("[data-swap-focus]", anchor);
+    var said = dropped.polled ? null : $("[role=alert], [role=status]", anchor);
+    if (marked || said) { focusAndKeep(marked || said); return; }
+    var controls = focusablesIn(anchor);
+    if (controls.length) { controls[Math.min(Math.max(dropped.index, 0), controls.length - 1)].focus(); }
+    else { focusAndKeep(anchor); }
+  }
 
   function revealEnhancements() {
     if (composerBody()) { $all("[data-insert-target]").forEach(function (b) { b.hidden = false; }); }
