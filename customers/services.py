@@ -64,8 +64,45 @@ def customer_create(
     contacts: list[tuple[str, str]] | None = None,
     actor: AbstractBaseUser | None = None,
     actor_label: str = "",
+    contacted_at: datetime | None = None,
 ) -> Customer:
-    """Create a customer with its contact points (each normalised, each unique)."""
+    """Create a customer with its contact points (each normalised, each unique) and audit it.
+
+    Raises ``ValidationError`` when a contact is not valid or belongs to someone else; nothing
+    is written then. ``contacted_at`` is the customer's first contact (an inbound message).
+    """
+    return _customer_insert(
+        first_name=first_name,
+        last_name=last_name,
+        preferred_name=preferred_name,
+        locale=locale,
+        timezone_name=timezone_name,
+        country=country,
+        contacts=contacts or [],
+        actor=actor,
+        actor_label=actor_label,
+        contacted_at=contacted_at,
+    )
+
+
+def _customer_insert(
+    *,
+    first_name: str,
+    last_name: str,
+    preferred_name: str = "",
+    locale: str,
+    timezone_name: str = "UTC",
+    country: str,
+    contacts: list[tuple[str, str]],
+    actor: AbstractBaseUser | None = None,
+    actor_label: str,
+    contacted_at: datetime | None,
+    contacts_free: bool = False,
+) -> Customer:
+    # customer_create without a savepoint of its own. Every new sender of an inbound message
+    # comes through here, so it costs four statements: the contacts' owner check (skipped with
+    # ``contacts_free``: the caller has just looked them up), the customer, its contact points in
+    # one insert, the audit row.
     customer = Customer(
         first_name=first_name.strip(),
         last_name=last_name.strip(),
@@ -73,11 +110,29 @@ def customer_create(
         locale=locale,
         timezone=timezone_name,
         country=country.upper(),
+        last_contact_at=contacted_at,
     )
-    customer.full_clean()
+    # A fresh random public_id, no merge and no churn figures: the unique and check constraints
+    # cannot fail here (the database still enforces them), so they are not asked about.
+    customer.full_clean(validate_unique=False, validate_constraints=False)
+    region = customer.country or None
+    points: dict[tuple[str, str], ContactPoint] = {}
+    for channel, value in contacts:
+        normalised = contact_normalise(channel=channel, value=value, region=region)
+        if (channel, normalised) not in points:
+            primary = not any(key[0] == channel for key in points)
+            points[(channel, normalised)] = ContactPoint(channel=channel, value=normalised, is_primary=primary)
+    if points and not contacts_free:
+        taken = Q()
+        for channel, value in points:
+            taken |= Q(channel=channel, value=value)
+        owned = ContactPoint.objects.filter(taken).values_list("value", flat=True).first()
+        if owned is not None:
+            raise ValidationError({"value": f"{owned} already belongs to another customer."}, code="taken")
     customer.save()
-    for channel, value in contacts or []:
-        contact_point_add(customer=customer, channel=channel, value=value)
+    for point in points.values():
+        point.customer = customer
+    ContactPoint.objects.bulk_create(points.values())
     audit_record(
         action=AuditEvent.Action.CUSTOMER_CREATED,
         customer=customer,
@@ -106,6 +161,7 @@ def contact_point_add(*, customer: Customer, channel: str, value: str, verified:
 class Resolution:
     customer: Customer
     created: bool
+    via_merge: bool = False  # the contact belongs to a customer merged into ``customer``
 
 
 def customer_resolve(
@@ -117,12 +173,18 @@ def customer_resolve(
     locale: str = "",
     country: str = "",
     actor_label: str = "",
+    contacted_at: datetime | None = None,
+    savepoint: bool = True,
 ) -> Resolution:
     """Find the customer behind a contact (any channel), or create one.
 
     The contact is normalised first, so ``Maria@Example.com`` and ``maria@example.com`` are one
     person, as are ``+1 (415) 555-0100`` and ``4155550100`` in the US. A merged customer resolves
-    to its survivor. Safe under concurrency: a lost race re-reads the winner's row.
+    to its survivor. A new customer is audited, and ``contacted_at`` is its first contact.
+
+    Safe under concurrency: a lost race re-reads the winner's row. With ``savepoint=False`` the
+    lost race raises ``IntegrityError`` instead, for a caller that rolls back its whole
+    transaction and goes again (one savepoint fewer for every new sender).
     """
     normalised = contact_normalise(channel=channel, value=value, region=country or None)
     point = ContactPoint.objects.select_related("customer").filter(channel=channel, value=normalised).first()
@@ -130,17 +192,22 @@ def customer_resolve(
         customer = point.customer
         while customer.merged_into_id:
             customer = customer.merged_into
-        return Resolution(customer, False)
+        return Resolution(customer, False, via_merge=customer.pk != point.customer_id)
+    create = {
+        "first_name": first_name,
+        "last_name": last_name,
+        "locale": locale or "en",
+        "country": country,
+        "contacts": [(channel, normalised)],
+        "actor_label": actor_label or f"inbound {channel}",
+        "contacted_at": contacted_at,
+        "contacts_free": True,  # looked up just above
+    }
+    if not savepoint:
+        return Resolution(_customer_insert(**create), True)
     try:
         with transaction.atomic():
-            customer = customer_create(
-                first_name=first_name,
-                last_name=last_name,
-                locale=locale or "en",
-                country=country,
-                contacts=[(channel, normalised)],
-                actor_label=actor_label or f"inbound {channel}",
-            )
+            customer = _customer_insert(**create)
     except IntegrityError:
         point = ContactPoint.objects.select_related("customer").get(channel=channel, value=normalised)
         return Resolution(point.customer, False)
@@ -469,10 +536,11 @@ def events_record(*, events: list[EventInput]) -> EventBatchResult:
     return events_ingest(events=events)
 
 
-def customer_contact_touch(*, customer: Customer, at: datetime | None = None) -> None:
-    """Note that the customer was in contact (for recency figures)."""
+def customer_contact_touch(*, customer_id: int, at: datetime | None = None) -> None:
+    """Note that the customer was in contact (for recency figures). By id: the inbound path
+    knows the customer only by the id on their ticket."""
     at = at or timezone.now()
-    Customer.objects.filter(pk=customer.pk).filter(Q(last_contact_at__isnull=True) | Q(last_contact_at__lt=at)).update(
+    Customer.objects.filter(pk=customer_id).filter(Q(last_contact_at__isnull=True) | Q(last_contact_at__lt=at)).update(
         last_contact_at=at
     )
 

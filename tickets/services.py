@@ -85,14 +85,14 @@ def _ticket_to_continue(
     *, channel: str, at: datetime, customer: Customer | None = None, sender: str = ""
 ) -> Ticket | None:
     """The latest unsolved ticket on ``channel`` of ``customer``, or of whoever owns the
-    normalised contact ``sender`` (then with its customer loaded: one query for both). Not
-    locked: ``_ticket_touch`` decides on the status in the UPDATE itself."""
+    normalised contact ``sender`` (one query for both: the sender is found through the join).
+    Not locked: ``_ticket_touch`` decides on the status in the UPDATE itself."""
     window = at - timedelta(days=settings.DESK_CONTINUE_TICKET_DAYS)
     tickets = Ticket.objects.filter(channel=channel, status__in=Ticket.UNSOLVED, last_message_at__gte=window)
     if customer is not None:
         tickets = tickets.filter(customer=customer)
     else:
-        tickets = tickets.select_related("customer").filter(
+        tickets = tickets.filter(
             customer__merged_into__isnull=True,
             customer__contact_points__channel=SENDER_CONTACT_CHANNEL[channel],
             customer__contact_points__value=sender,
@@ -114,6 +114,7 @@ def message_receive(
     first_name: str = "",
     last_name: str = "",
     unseen: bool = False,
+    savepoint: bool = True,
 ) -> Message:
     """Store an inbound message, opening a ticket or continuing one.
 
@@ -126,7 +127,10 @@ def message_receive(
     Idempotent: a message whose (channel, external_id) is already stored is returned
     unchanged; ``unseen`` tells that the caller has just looked that up in this transaction.
     All or nothing: a concurrent delivery of the same message that wins the race leaves no
-    ticket or customer behind from this one, and its message is returned.
+    ticket or customer behind from this one, and its message is returned. With
+    ``savepoint=False`` a lost race (the same message, or a new sender's first contact point)
+    raises ``IntegrityError`` instead, for a caller whose own transaction is rolled back whole
+    and tried again (the email path): no savepoint for every message to pay for a rare race.
 
     Round trips matter here (every inbound email, chat line and API message comes through):
     a known sender with an open ticket costs one query for both, a new ticket is created
@@ -140,21 +144,25 @@ def message_receive(
         existing = Message.objects.filter(channel=channel, external_id=external_id).first()
         if existing:
             return existing
+    store = {
+        "channel": channel,
+        "sender": sender,
+        "body": body,
+        "subject": subject,
+        "body_html": body_html,
+        "body_display": body_display,
+        "external_id": external_id,
+        "received_at": received_at or timezone.now(),
+        "ticket": ticket,
+        "first_name": first_name,
+        "last_name": last_name,
+        "savepoint": savepoint,
+    }
+    if not savepoint:
+        return _message_store(**store)
     try:
         with transaction.atomic():
-            return _message_store(
-                channel=channel,
-                sender=sender,
-                body=body,
-                subject=subject,
-                body_html=body_html,
-                body_display=body_display,
-                external_id=external_id,
-                received_at=received_at or timezone.now(),
-                ticket=ticket,
-                first_name=first_name,
-                last_name=last_name,
-            )
+            return _message_store(**store)
     except IntegrityError:
         winner = Message.objects.filter(channel=channel, external_id=external_id).first() if external_id else None
         if winner is None:
@@ -175,21 +183,36 @@ def _message_store(
     ticket: Ticket | None,
     first_name: str,
     last_name: str,
+    savepoint: bool,
 ) -> Message:
     contact_channel = SENDER_CONTACT_CHANNEL[channel]
+    # The usual message continues the sender's open ticket, found by the sender's contact in
+    # one query; the customer is then known by id only, which is all that is needed of it.
     customer = None
-    if ticket is None:
+    customer_id = None
+    looked_up_by_sender = ticket is None
+    if looked_up_by_sender:
         normalised = contact_normalise(channel=contact_channel, value=sender)
         ticket = _ticket_to_continue(channel=channel, at=received_at, sender=normalised)
-        customer = ticket.customer if ticket is not None else None
-    if customer is None:
-        resolution = customer_resolve(channel=contact_channel, value=sender, first_name=first_name, last_name=last_name)
-        customer = resolution.customer
+        customer_id = ticket.customer_id if ticket is not None else None
+    created = False
+    if customer_id is None:
+        resolution = customer_resolve(
+            channel=contact_channel,
+            value=sender,
+            first_name=first_name,
+            last_name=last_name,
+            contacted_at=received_at,
+            savepoint=savepoint,
+        )
+        customer, created = resolution.customer, resolution.created
+        customer_id = customer.pk
         if ticket is not None and ticket.customer_id != customer.pk:
             ticket = None
-        # A customer created just now has no tickets; a known one is looked up again by
-        # customer when the lookup by contact missed (its contact may lead to a merge survivor).
-        if ticket is None and not resolution.created:
+        # A customer created just now has no tickets, nor has the sender's own customer when
+        # the lookup by sender missed; the customer is looked up again when that lookup did not
+        # run (a threaded reply from someone else) or could not see them (a merge survivor).
+        if ticket is None and not created and (resolution.via_merge or not looked_up_by_sender):
             ticket = _ticket_to_continue(channel=channel, at=received_at, customer=customer)
     opened = ticket is None
     if opened:
@@ -207,7 +230,8 @@ def _message_store(
     )
     if not opened and _ticket_touch(ticket=ticket, at=received_at):
         ticket_sla_recompute(ticket=ticket, at=received_at)
-    customer_contact_touch(customer=customer, at=received_at)
+    if not created:  # a new customer was created with this contact as its last
+        customer_contact_touch(customer_id=customer_id, at=received_at)
     return message
 
 

@@ -25,7 +25,7 @@ from email.utils import getaddresses, parseaddr, parsedate_to_datetime
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from customers.models import Channel
@@ -494,17 +494,40 @@ def _name_parts(display_name: str) -> tuple[str, str]:
     return first[:150], last.strip()[:150]
 
 
-@transaction.atomic
 def email_ingest_parsed(*, parsed: ParsedEmail, raw: bytes, released: bool = False) -> EmailIngestResult:
     """Store one parsed email, all or nothing. Idempotent by Message-ID.
 
     ``released`` is an admin's decision that a quarantined mail belongs in the inbox after all.
+
+    One transaction (a savepoint when the caller has one) without savepoints inside it. Mail
+    bound for a ticket is not looked up by its Message-ID first: the unique (channel,
+    external_id) of messages refuses a replay, as it refuses a concurrent delivery of the same
+    mail and the same new sender arriving twice at once. On that refusal the attempt is rolled
+    back whole and the mail is stored again from the start, looked up first this time, where it
+    reads as a duplicate or finds the sender's customer. Nothing of the first attempt is kept.
     """
+    try:
+        return _email_store(parsed=parsed, raw=raw, released=released, looked_up=False)
+    except IntegrityError:
+        return _email_store(parsed=parsed, raw=raw, released=released, looked_up=True)
+
+
+def _duplicate(parsed: ParsedEmail) -> EmailIngestResult | None:
     existing = (
         Message.objects.filter(channel=Channel.EMAIL, external_id=parsed.message_id).values("pk", "ticket_id").first()
     )
-    if existing:
-        return EmailIngestResult("duplicate", parsed.message_id, existing["ticket_id"], existing["pk"])
+    if existing is None:
+        return None
+    return EmailIngestResult("duplicate", parsed.message_id, existing["ticket_id"], existing["pk"])
+
+
+@transaction.atomic
+def _email_store(*, parsed: ParsedEmail, raw: bytes, released: bool, looked_up: bool) -> EmailIngestResult:
+    held = parsed.unreadable or (not released and (parsed.spam or parsed.bounce or parsed.auto_reply))
+    if looked_up or held:
+        duplicate = _duplicate(parsed)
+        if duplicate is not None:
+            return duplicate
     if parsed.unreadable:
         return _quarantine(parsed, raw, QuarantinedEmail.Reason.UNREADABLE)
     if parsed.spam and not released:
@@ -527,9 +550,13 @@ def email_ingest_parsed(*, parsed: ParsedEmail, raw: bytes, released: bool = Fal
             ticket=ticket,
             first_name=first_name,
             last_name=last_name,
-            unseen=True,  # looked up by Message-ID above, in this transaction
+            unseen=True,  # a replay is refused by the unique constraint; see email_ingest_parsed
+            savepoint=False,  # a refused insert rolls this whole attempt back
         )
     except ValidationError as exc:
+        duplicate = None if looked_up else _duplicate(parsed)
+        if duplicate is not None:
+            return duplicate
         return _quarantine(parsed, raw, QuarantinedEmail.Reason.UNREADABLE, "; ".join(exc.messages))
     for item in parsed.attachments:
         attachment_store(message=message, filename=item.filename, content_type=item.content_type, data=item.data)
