@@ -14,6 +14,8 @@ from django.db.models.signals import pre_delete
 from django.utils import timezone as dj_timezone
 from django.utils.translation import gettext_lazy as _
 
+from supportdesk.labels import ChoiceLabels
+
 from .privacy.ledger import AppendOnlyQuerySet, ledger_refuse
 
 
@@ -27,7 +29,7 @@ class Channel(models.TextChoices):
     WEB = "web", _("Web form")
 
 
-class Customer(models.Model):
+class Customer(ChoiceLabels, models.Model):
     """A person the business serves.
 
     Invariants: ``public_id`` never changes and is what integrations see. An erased customer
@@ -147,7 +149,7 @@ class Product(models.Model):
         return self.name
 
 
-class Order(models.Model):
+class Order(ChoiceLabels, models.Model):
     """A purchase. Idempotent by (source, external_id): a replayed webhook changes nothing."""
 
     class Status(models.TextChoices):
@@ -221,7 +223,7 @@ class OrderLine(models.Model):
         return self.unit_price * self.quantity
 
 
-class Refund(models.Model):
+class Refund(ChoiceLabels, models.Model):
     """A refund or return of (part of) an order; idempotent by (source, external_id)."""
 
     class Kind(models.TextChoices):
@@ -255,7 +257,7 @@ class Refund(models.Model):
         return f"{self.get_kind_display()} {self.external_id}"
 
 
-class Event(models.Model):
+class Event(ChoiceLabels, models.Model):
     """Browsing and commerce behaviour. High volume and append-only.
 
     Stored only for customers who granted ``behavioral_tracking`` (enforced by the service).

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import Channel, Customer
+from supportdesk.labels import ChoiceLabels
 
 
 class Team(models.Model):
@@ -74,7 +75,7 @@ class SLAPolicy(models.Model):
         return self.name
 
 
-class Ticket(models.Model):
+class Ticket(ChoiceLabels, models.Model):
     """One conversation with one customer, which may move between channels.
 
     Invariants: ``first_response_at`` is set once, by the first outbound reply;
@@ -165,7 +166,7 @@ class Ticket(models.Model):
         return self.status in self.UNSOLVED
 
 
-class Message(models.Model):
+class Message(ChoiceLabels, models.Model):
     """One message of a ticket: inbound from the customer, outbound from an agent, or an
     internal note that customers never see.
 

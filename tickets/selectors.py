@@ -127,13 +127,17 @@ def inbox_tickets(
     """
     query = query or InboxQuery(view=view)
     now = now or timezone.now()
+    return _inbox_queryset(query, user_id=user.pk, now=now, soon=sla_due_soon(now))
+
+
+def _inbox_queryset(query: InboxQuery, *, user_id: int, now: datetime, soon: datetime) -> QuerySet[Ticket]:
     tickets = (
         Ticket.objects.select_related("customer", "assignee", "team")
         .prefetch_related(Prefetch("tags", queryset=Tag.objects.only("id", "name")))
-        .annotate(**sla_annotations(now), priority_rank=_priority_rank())
+        .annotate(**sla_annotations(now, soon), priority_rank=_priority_rank())
     )
     if query.view == "mine":
-        tickets = tickets.filter(assignee=user, status__in=Ticket.UNSOLVED)
+        tickets = tickets.filter(assignee_id=user_id, status__in=Ticket.UNSOLVED)
     elif query.view == "unassigned":
         tickets = tickets.filter(assignee__isnull=True, status__in=Ticket.UNSOLVED)
     elif query.view == "open":
@@ -154,14 +158,54 @@ def inbox_tickets(
     return tickets.order_by(*ordering)
 
 
+# The filters whose values are bound into the compiled inbox query; which of them are set is
+# part of its shape, as are the view, the sort and the page's slice.
+_INBOX_VALUES = ("team", "channel", "status", "priority", "tag", "sla")
+
+
+@compiled_query(Ticket, shaped=True)
+def _inbox_slice(shape: tuple, *, user_id: int = 0, now: datetime, soon: datetime, **filters: Any) -> QuerySet:
+    view, _present, sort, start, stop = shape
+    query = InboxQuery(view=view, sort=sort, **filters)
+    return _inbox_queryset(query, user_id=user_id, now=now, soon=soon)[start:stop]
+
+
+class InboxRows:
+    """One inbox view as a sequence for the paginator: its length is the count the caller
+    already has (``inbox_fingerprint`` reads it), and a slice is one compiled query."""
+
+    def __init__(self, *, user: AbstractBaseUser, query: InboxQuery, count: int, now: datetime | None = None):
+        self.user, self.query, self.count = user, query, count
+        self.now = now or timezone.now()
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __getitem__(self, index: slice) -> list[Ticket]:
+        if not isinstance(index, slice) or index.step is not None:
+            raise TypeError("InboxRows takes a plain slice.")
+        start, stop = index.start or 0, index.stop
+        filters = {name: getattr(self.query, name) for name in _INBOX_VALUES if getattr(self.query, name)}
+        values: dict[str, Any] = {"now": self.now, "soon": sla_due_soon(self.now), **filters}
+        if self.query.view == "mine":
+            values["user_id"] = self.user.pk
+        shape = (self.query.view, tuple(filters), self.query.sort, start, stop)
+        return _inbox_slice(shape=shape, **values)
+
+
 def inbox_fingerprint(*, tickets: QuerySet[Ticket]) -> str:
     """A short digest that changes whenever a row of the view would look different, so the
     inbox can poll cheaply (one aggregate query) and redraw only on change."""
+    return inbox_view_stats(tickets=tickets)[1]
+
+
+def inbox_view_stats(*, tickets: QuerySet[Ticket]) -> tuple[int, str]:
+    """How many tickets the view holds, and its fingerprint (see ``inbox_fingerprint``), in one query."""
     stats = tickets.order_by().aggregate(
         n=Count("pk", distinct=True), activity=Max("last_message_at"), changed=Max("updated_at"), top=Max("pk")
     )
     raw = "|".join(str(stats[key]) for key in ("n", "activity", "changed", "top"))
-    return hashlib.sha256(raw.encode()).hexdigest()[:16]
+    return stats["n"], hashlib.sha256(raw.encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True)

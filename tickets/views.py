@@ -46,10 +46,12 @@ def _ticket_or_404(ticket_id: int) -> Ticket:
 def _inbox_context(request: HttpRequest) -> dict:
     form = InboxFilterForm(request.GET)
     query = form.inbox_query()
-    tickets = selectors.inbox_tickets(user=request.user, query=query)
+    now = timezone.now()
+    tickets = selectors.inbox_tickets(user=request.user, query=query, now=now)
     counts = selectors.inbox_counts(user=request.user)
+    total, view_fingerprint = selectors.inbox_view_stats(tickets=tickets)
     fingerprint = (
-        selectors.inbox_fingerprint(tickets=tickets)
+        view_fingerprint
         + "-"
         + "-".join(str(n) for n in (counts.mine, counts.unassigned, counts.open, *(t.open_count for t in counts.teams)))
     )
@@ -70,13 +72,13 @@ def _inbox_context(request: HttpRequest) -> dict:
     return {
         "form": form,
         "query": query,
-        "tickets": tickets,
+        "tickets": selectors.InboxRows(user=request.user, query=query, count=total, now=now),
         "counts": counts,
         "fingerprint": fingerprint,
         "params": params,
         "views": [(name, selectors.INBOX_VIEW_LABELS[name], counts.for_view(name)) for name in selectors.INBOX_VIEWS],
         "tag_names": selectors.tag_names(),
-        "now": timezone.now(),
+        "now": now,
     }
 
 
