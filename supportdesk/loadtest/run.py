@@ -38,7 +38,7 @@ class LoadOptions:
     duplicates: float = 0.1
     concurrency: int = 20
     think: tuple[float, float] = (3.0, 12.0)
-    customers: int = 5000
+    customers: int = 20000
     spawn_rate: float = 5.0
     database: str = ""
     rebuild: bool = False
@@ -138,6 +138,7 @@ def loadtest_run(options: LoadOptions, *, out=None) -> dict:
         f"Serving {server.url}; {options.agents} agents for {options.duration:g} s, "
         f"{options.webhooks} webhooks from {options.burst_start:g} s"
     )
+    load_before = os.getloadavg()
     try:
         traffic = subprocess.run(  # noqa: S603 — our own interpreter and script
             [sys.executable, str(SWARM), str(plan_path), str(results_path)],
@@ -147,6 +148,8 @@ def loadtest_run(options: LoadOptions, *, out=None) -> dict:
             capture_output=True,
             text=True,
         )
+    except subprocess.TimeoutExpired as exc:
+        raise RuntimeError(f"The traffic overran its time ({exc.timeout:g} s) and was stopped.") from None
     finally:
         server.stop()
         plan_path.unlink(missing_ok=True)
@@ -173,6 +176,7 @@ def loadtest_run(options: LoadOptions, *, out=None) -> dict:
         "prepared_s": round(prepared_s, 1),
         "dataset_built": prepared.build is not None,
         "elapsed_s": results["elapsed_s"],
+        "phases": results["phases"],
         "types": results["types"],
         "total": results["total"],
         "webhooks": {**results["webhooks"], "distinct": burst.distinct, "duplicates": burst.duplicates},
@@ -182,7 +186,11 @@ def loadtest_run(options: LoadOptions, *, out=None) -> dict:
         },
         "checks": [check.as_dict() for check in checks],
         "clean": all(check.ok for check in checks),
-        "load_average": list(os.getloadavg()),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "load_average_before": [round(n, 2) for n in load_before],
+            "load_average_after": [round(n, 2) for n in os.getloadavg()],
+        },
     }
     (run_dir / "report.json").write_text(json.dumps(report, indent=2))
     return report
@@ -210,24 +218,39 @@ def _queue_delete(env: dict) -> None:
 
 
 def report_render(report: dict) -> str:
-    lines = [
-        f"{'request type':<34} {'requests':>8} {'errors':>6} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'req/s':>7}"
-    ]
-    for name, row in sorted(report["types"].items(), key=lambda item: -item[1]["requests"]):
+    header = ("request type", "requests", "errors", "p50 ms", "p95 ms", "max ms", "req/s", "p95 steady", "p95 burst")
+    row_format = "{:<34} {:>8} {:>6} {:>8} {:>8} {:>8} {:>7} {:>10} {:>9}"
+    lines = [row_format.format(*header)]
+    rows = sorted(report["types"].items(), key=lambda item: -item[1]["requests"])
+    for name, row in [*rows, ("all requests", {**report["total"], "phases": report.get("phases", {})})]:
+        phases = row.get("phases", {})
         lines.append(
-            f"{name:<34} {row['requests']:>8} {row['failures']:>6} {row['p50_ms']:>8} {row['p95_ms']:>8} "
-            f"{row['max_ms']:>8} {row['requests_per_s']:>7}"
+            row_format.format(
+                name,
+                row["requests"],
+                row["failures"],
+                row["p50_ms"],
+                row["p95_ms"],
+                row["max_ms"],
+                row["requests_per_s"],
+                phases.get("steady", {}).get("p95_ms", "-"),
+                phases.get("burst", {}).get("p95_ms", "-"),
+            )
         )
-    total = report["total"]
-    lines.append(
-        f"{'all requests':<34} {total['requests']:>8} {total['failures']:>6} {total['p50_ms']:>8} "
-        f"{total['p95_ms']:>8} {total['max_ms']:>8} {total['requests_per_s']:>7}"
-    )
+    phases = report.get("phases")
+    if phases:
+        lines.append(
+            f"Phases (s from the start): every agent logged in at {phases['all_agents_in_s']}, webhook burst "
+            f"{phases['burst_s']}; requests while logging in {phases['logins']['requests']}, agents alone "
+            f"{phases['steady']['requests']}, during the burst {phases['burst']['requests']}"
+        )
     hooks = report["webhooks"]
     lines.append(
         f"Webhook burst: {hooks['sent']} sent in {hooks.get('seconds', '?')} s from "
         f"{report['options']['webhook_concurrency']} senders; {hooks['fresh']} new, {hooks['replayed']} replays"
     )
+    if "overlapping_duplicates" in hooks:
+        lines.append(f"  duplicates sent while their original was still in flight: {hooks['overlapping_duplicates']}")
     lines.append(f"Replies posted: {report['replies']['posted']} (of which notes: {report['replies']['notes']})")
     lines.append("Checks:")
     for check in report["checks"]:

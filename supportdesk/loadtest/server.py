@@ -98,13 +98,16 @@ class Server:
         return self.run_dir / "gunicorn.log"
 
     def collectstatic(self) -> None:
-        subprocess.run(
+        done = subprocess.run(
             [sys.executable, "manage.py", "collectstatic", "--noinput", "--verbosity", "0"],
             cwd=ROOT,
             env=self.env,
-            check=True,
+            capture_output=True,
+            text=True,
             timeout=300,
         )
+        if done.returncode != 0:
+            raise RuntimeError(f"collectstatic failed with production's settings:\n{done.stderr[-3000:]}")
 
     def start(self) -> None:
         self.log = self.log_path.open("wb")

@@ -200,6 +200,9 @@ class Agent(FastHttpUser):
         )
         if response.status_code != 302:
             raise StopUser()
+        RESULTS["logged_in"] += 1
+        if RESULTS["logged_in"] == len(PLAN["agents"]):
+            RESULTS["all_in_at"] = time.monotonic() - RESULTS["started"]
         self.where = self.inbox()
 
     # What an agent does ------------------------------------------------------------------------
@@ -359,7 +362,7 @@ def webhook_burst(environment: Environment) -> None:
     plan = PLAN["webhooks"]
     queue = deque(plan["deliveries"])
     secret = plan["secret"].encode()
-    RESULTS["webhooks"]["started_at"] = time.monotonic() - RESULTS["started"]
+    RESULTS["webhooks"]["started_at"] = round(time.monotonic() - RESULTS["started"], 2)
 
     def sender() -> None:
         session = FastHttpSession(
@@ -382,9 +385,11 @@ def webhook_burst(environment: Environment) -> None:
                 "X-Desk-Delivery": delivery_id,
                 "X-Desk-Source": plan["source"],
             }
+            sent_at = time.monotonic()
             with session.post(
                 "/webhooks/orders/", data=raw, headers=headers, name="webhook order", catch_response=True
             ) as response:
+                IN_FLIGHT[delivery_id].append((sent_at, time.monotonic()))
                 if response.status_code == 200:
                     response.success()
                     replayed = (response.headers or {}).get("X-Desk-Replay") == "true"
@@ -393,19 +398,31 @@ def webhook_burst(environment: Environment) -> None:
                     response.failure(f"webhook {delivery_id} answered {response.status_code}: {response.text[:300]}")
 
     gevent.joinall([gevent.spawn(sender) for _ in range(plan["concurrency"])])
+    # How many duplicates were sent while their original was still being answered.
+    RESULTS["webhooks"]["overlapping_duplicates"] = sum(
+        1
+        for spans in IN_FLIGHT.values()
+        if len(spans) > 1 and max(start for start, _ in spans) < min(end for _, end in spans)
+    )
     RESULTS["webhooks"]["seconds"] = round(time.monotonic() - RESULTS["started"] - RESULTS["webhooks"]["started_at"], 2)
 
 
 # The run ---------------------------------------------------------------------------------------
 
-RESULTS: dict = {"replies": [], "problems": [], "webhooks": {"fresh": 0, "replayed": 0}}
+RESULTS: dict = {"replies": [], "problems": [], "logged_in": 0, "webhooks": {"fresh": 0, "replayed": 0}}
 TIMES: dict[str, list[float]] = defaultdict(list)
 STATUSES: dict[str, Counter] = defaultdict(Counter)
 FAILURES: list[dict] = []
+IN_FLIGHT: dict[str, list[tuple[float, float]]] = defaultdict(list)  # delivery id -> (sent, answered)
+
+
+SPANS: dict[str, list[tuple[float, float]]] = defaultdict(list)  # name -> (started, ended), from the run's start
 
 
 def _on_request(request_type, name, response_time, response_length, exception=None, response=None, **kwargs):
     TIMES[name].append(response_time)
+    ended = time.monotonic() - RESULTS["started"]
+    SPANS[name].append((ended - response_time / 1000, ended))
     status = getattr(response, "status_code", 0) or 0
     STATUSES[name][str(status)] += 1
     if exception is not None:
@@ -421,11 +438,40 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[int(rank) - 1]
 
 
+PHASES = ("logins", "steady", "burst")
+
+
+def phase_of(started: float, ended: float) -> str:
+    """``burst`` if the request overlapped the webhook burst, ``logins`` if it began before the
+    last agent was in, else ``steady`` (the agents alone, all logged in)."""
+    hooks = RESULTS["webhooks"]
+    if "started_at" in hooks:
+        burst_end = hooks["started_at"] + hooks.get("seconds", float("inf"))  # unfinished: until the end
+        if ended >= hooks["started_at"] and started <= burst_end:
+            return "burst"
+    if started < RESULTS.get("all_in_at", float("inf")):
+        return "logins"
+    return "steady"
+
+
+def _figures(times: list[float]) -> dict:
+    return {
+        "requests": len(times),
+        "p50_ms": round(percentile(times, 0.50), 1),
+        "p95_ms": round(percentile(times, 0.95), 1),
+    }
+
+
 def summary(elapsed: float) -> dict:
     types = {}
+    by_phase: dict[str, list[float]] = defaultdict(list)
     for name in sorted(TIMES):
         times = TIMES[name]
         failures = sum(1 for failure in FAILURES if failure["name"] == name)
+        phases: dict[str, list[float]] = defaultdict(list)
+        for took, (started, ended) in zip(times, SPANS[name], strict=True):
+            phases[phase_of(started, ended)].append(took)
+            by_phase[phase_of(started, ended)].append(took)
         types[name] = {
             "requests": len(times),
             "failures": failures,
@@ -434,9 +480,16 @@ def summary(elapsed: float) -> dict:
             "p95_ms": round(percentile(times, 0.95), 1),
             "max_ms": round(max(times), 1),
             "requests_per_s": round(len(times) / elapsed, 2) if elapsed else 0,
+            "phases": {phase: _figures(phases[phase]) for phase in PHASES if phases[phase]},
         }
     every = [t for times in TIMES.values() for t in times]
+    hooks = RESULTS["webhooks"]
     return {
+        "phases": {
+            "all_agents_in_s": round(RESULTS["all_in_at"], 2) if "all_in_at" in RESULTS else None,
+            "burst_s": [hooks["started_at"], hooks["started_at"] + hooks["seconds"]] if "seconds" in hooks else None,
+            **{phase: _figures(by_phase[phase]) for phase in PHASES},
+        },
         "types": types,
         "total": {
             "requests": len(every),

@@ -41,7 +41,7 @@ class Command(BaseCommand):
             help="An agent's think time on a page, in seconds (default 3 12).",
         )
         parser.add_argument(
-            "--customers", type=int, default=defaults.customers, help="Dataset size when built (default 5000)."
+            "--customers", type=int, default=defaults.customers, help="Dataset size when built (default 20000)."
         )
         parser.add_argument(
             "--spawn-rate", type=float, default=defaults.spawn_rate, help="Agents logging in per second (5)."
