@@ -11,6 +11,7 @@
 
 import json
 import os
+import resource
 import secrets
 import subprocess
 import sys
@@ -117,7 +118,7 @@ def loadtest_run(options: LoadOptions, *, out=None) -> dict:
         "duration": options.duration,
         "spawn_rate": options.spawn_rate,
         "stop_timeout": 30,
-        "burst_deadline": options.duration + 60,
+        "burst_deadline": options.duration + 120,
         "webhooks": {
             "secret": env["DESK_WEBHOOK_SECRET_ORDERS"],
             "source": "loadstore",
@@ -132,27 +133,30 @@ def loadtest_run(options: LoadOptions, *, out=None) -> dict:
     plan_path.write_text(json.dumps(plan))
 
     say("Collecting static files and starting gunicorn (2 workers)…")
-    server.collectstatic()
-    server.start()
-    say(
-        f"Serving {server.url}; {options.agents} agents for {options.duration:g} s, "
-        f"{options.webhooks} webhooks from {options.burst_start:g} s"
-    )
-    load_before = os.getloadavg()
     try:
+        server.collectstatic()
+        server.start()
+        say(
+            f"Serving {server.url}; {options.agents} agents for {options.duration:g} s, "
+            f"{options.webhooks} webhooks from {options.burst_start:g} s"
+        )
+        load_before = os.getloadavg()
+        cpu_before = _children_cpu_seconds()
         traffic = subprocess.run(  # noqa: S603 — our own interpreter and script
             [sys.executable, str(SWARM), str(plan_path), str(results_path)],
             cwd=ROOT,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
-            timeout=options.duration + 180,
+            timeout=options.duration + 240,
             capture_output=True,
             text=True,
         )
+        cpu_traffic = _children_cpu_seconds()
     except subprocess.TimeoutExpired as exc:
         raise RuntimeError(f"The traffic overran its time ({exc.timeout:g} s) and was stopped.") from None
     finally:
         server.stop()
         plan_path.unlink(missing_ok=True)
+    cpu_server = _children_cpu_seconds()
     (run_dir / "swarm.log").write_text(traffic.stdout + traffic.stderr)
     if traffic.returncode != 0 or not results_path.exists():
         raise RuntimeError(f"The traffic process failed ({traffic.returncode}); see {run_dir / 'swarm.log'}")
@@ -188,12 +192,22 @@ def loadtest_run(options: LoadOptions, *, out=None) -> dict:
         "clean": all(check.ok for check in checks),
         "machine": {
             "cpus": os.cpu_count(),
+            # CPU seconds (user + system) of the load generator, and of gunicorn's master and
+            # workers including their start-up; PostgreSQL's and Redis's are not counted.
+            "cpu_s_traffic": round(cpu_traffic - cpu_before, 1),
+            "cpu_s_server": round(cpu_server - cpu_traffic, 1),
             "load_average_before": [round(n, 2) for n in load_before],
             "load_average_after": [round(n, 2) for n in os.getloadavg()],
         },
     }
     (run_dir / "report.json").write_text(json.dumps(report, indent=2))
     return report
+
+
+def _children_cpu_seconds() -> float:
+    """CPU time of every finished child process (and the children they waited for) so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _limits(env: dict) -> dict:
@@ -251,6 +265,13 @@ def report_render(report: dict) -> str:
     )
     if "overlapping_duplicates" in hooks:
         lines.append(f"  duplicates sent while their original was still in flight: {hooks['overlapping_duplicates']}")
+    machine = report.get("machine", {})
+    if "cpu_s_traffic" in machine:
+        lines.append(
+            f"CPU: load generator {machine['cpu_s_traffic']} s, gunicorn {machine['cpu_s_server']} s "
+            f"({machine['cpus']} cores; load average {machine['load_average_before'][0]} before, "
+            f"{machine['load_average_after'][0]} after)"
+        )
     lines.append(f"Replies posted: {report['replies']['posted']} (of which notes: {report['replies']['notes']})")
     lines.append("Checks:")
     for check in report["checks"]:

@@ -60,7 +60,7 @@ def test_fifty_agents_and_a_webhook_burst_run_clean(load_database, tmp_path):
         "--webhooks", "1000", "--duplicates", "0.1", "--concurrency", "20",
         "--customers", "1000", "--rebuild", "--database", load_database, "--json", str(report_path),
     ]  # fmt: skip
-    finished = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    finished = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=420)
     output = finished.stdout + finished.stderr
 
     # Then the run is clean: every check holds, and the exit status says so
@@ -86,7 +86,7 @@ def test_fifty_agents_and_a_webhook_burst_run_clean(load_database, tmp_path):
     # and every kind of agent work happened, replies included, each reply stored once
     for kind in ("login", "inbox", "ticket", "customer", "search", "reply", "webhook order"):
         assert report["types"][kind]["requests"] > 0, kind
-    assert report["replies"]["posted"] >= 10
+    assert report["replies"]["posted"] >= 5
     assert checks["replies and notes stored (the agents' own count)"]["found"] == report["replies"]["posted"]
     assert report["types"]["reply"]["requests"] == report["replies"]["posted"]
 
