@@ -37,6 +37,17 @@ CONVERSATION_COUNT = "conversation_count"
 def profile_figures_register(name: str, provider: ProfileFigures) -> None:
     """Let another app add figures to every customer profile (idempotent per ``name``)."""
     _profile_figure_providers[name] = provider
+    _figure_names.clear()
+
+
+_figure_names: list[tuple[str, ...]] = []  # the names, worked out once per registration
+
+
+def profile_figure_names() -> tuple[str, ...]:
+    """The names of the registered figures, without building their expressions each time."""
+    if not _figure_names:
+        _figure_names.append(tuple(profile_figures("pk")))
+    return _figure_names[0]
 
 
 def profile_figures(customer_ref: str = "pk") -> dict[str, Expression]:
@@ -60,6 +71,25 @@ def customer_get(*, customer_id: int) -> Customer:
     return rows[0]
 
 
+@compiled_query(Order, shaped=True)
+def _orders_with_refund_summary(limit: int, *, customer_id: int) -> QuerySet[Order]:
+    refunds = Refund.objects.filter(order=OuterRef("pk"))
+    latest = refunds.order_by("-requested_at", "-pk")
+    return (
+        Order.objects.filter(customer_id=customer_id)
+        .order_by("-placed_at")
+        .annotate(
+            refund_count=Coalesce(
+                Subquery(refunds.order_by().values("order_id").annotate(n=Count("pk")).values("n")[:1]), 0
+            ),
+            latest_refund_kind=Subquery(latest.values("kind")[:1]),
+            latest_refund_status=Subquery(latest.values("status")[:1]),
+            latest_refund_amount=Subquery(latest.values("amount")[:1]),
+        )
+        .prefetch_related(Prefetch("lines", queryset=OrderLine.objects.order_by("position")))[:limit]
+    )
+
+
 def customer_recent_orders(
     *, customer: Customer, limit: int = RECENT_ORDERS, summarise_refunds: bool = False
 ) -> list[Order]:
@@ -77,18 +107,7 @@ def customer_recent_orders(
                 Prefetch("refunds", queryset=Refund.objects.order_by("-requested_at")),
             )[:limit]
         )
-    refunds = Refund.objects.filter(order=OuterRef("pk"))
-    latest = refunds.order_by("-requested_at", "-pk")
-    rows = list(
-        orders.annotate(
-            refund_count=Coalesce(
-                Subquery(refunds.order_by().values("order_id").annotate(n=Count("pk")).values("n")[:1]), 0
-            ),
-            latest_refund_kind=Subquery(latest.values("kind")[:1]),
-            latest_refund_status=Subquery(latest.values("status")[:1]),
-            latest_refund_amount=Subquery(latest.values("amount")[:1]),
-        ).prefetch_related(Prefetch("lines", queryset=OrderLine.objects.order_by("position")))[:limit]
-    )
+    rows = _orders_with_refund_summary(shape=limit, customer_id=customer.pk)
     for order in rows:
         order.latest_refund = ""
         if order.refund_count:
@@ -146,7 +165,7 @@ def customer_profile(
     conversation"; the ticket page passes its own answer (an earlier conversation than this one).
     Figures annotated by ``customer_get`` are collected into ``figures``.
     """
-    figure_names = profile_figures("pk").keys()
+    figure_names = profile_figure_names()
     figures = {name: getattr(customer, name) for name in figure_names if hasattr(customer, name)}
     if returning is None:
         returning = bool(customer.order_count or customer.last_order_at) or (figures.get(CONVERSATION_COUNT) or 0) > 1

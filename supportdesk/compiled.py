@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connections, router
 from django.db.models import Model, QuerySet
 
@@ -80,8 +81,11 @@ def _prepare(build: Callable[..., QuerySet], values: dict[str, Any]) -> _Compile
     if any(v is _UNCACHEABLE for v in sets[0].values()):
         return None
     first, second = build(**sets[0]), build(**sets[1])
-    sql, params, state = _compile(first)
-    other_sql, other_params, _ = _compile(second)
+    try:
+        sql, params, state = _compile(first)
+        other_sql, other_params, _ = _compile(second)
+    except EmptyResultSet:  # a query that can match nothing (an empty slice): nothing to store
+        return None
     if sql != other_sql or len(params) != len(other_params):
         return None
     by_stand_in = {(type(sets[0][n]), sets[0][n], sets[1][n]): n for n in names}

@@ -304,26 +304,35 @@ def ticket_get(*, ticket_id: int) -> Ticket:
     conversation?", open tickets on other channels) are subqueries: one query, plus the tags.
     The query is compiled once per process (``supportdesk.compiled``).
     """
-    from customers.selectors import profile_figures
+    from customers.selectors import profile_figure_names
 
     now = timezone.now()
     rows = _ticket_with_figures(ticket_id=ticket_id, now=now, soon=sla_due_soon(now))
     if not rows:
         raise Ticket.DoesNotExist(f"No ticket {ticket_id}.")
     ticket = rows[0]
-    for name in profile_figures("customer_id"):
+    for name in profile_figure_names():
         setattr(ticket.customer, name, getattr(ticket, name))
     return ticket
+
+
+@compiled_query(Message)
+def _thread_of(*, ticket_id: int) -> QuerySet[Message]:
+    return (
+        Message.objects.filter(ticket_id=ticket_id)
+        .select_related("author")
+        .annotate(has_attachments=Exists(Attachment.objects.filter(message=OuterRef("pk"))))
+        .order_by("created_at", "id")
+    )
 
 
 def ticket_thread(*, ticket: Ticket) -> list[Message]:
     """The whole thread, oldest first, with authors, in one query; a second loads the
     attachments only when some message has any."""
-    thread = list(
-        ticket.messages.select_related("author")
-        .annotate(has_attachments=Exists(Attachment.objects.filter(message=OuterRef("pk"))))
-        .order_by("created_at", "id")
-    )
+    thread = _thread_of(ticket_id=ticket.pk)
+    cache_ticket = Message._meta.get_field("ticket").set_cached_value
+    for message in thread:
+        cache_ticket(message, ticket)
     with_files = [message for message in thread if message.has_attachments]
     if with_files:
         prefetch_related_objects(with_files, Prefetch("attachments", queryset=Attachment.objects.order_by("id")))

@@ -35,6 +35,20 @@ def day_time(value) -> str:
 
 
 @register.filter(expects_localtime=False)
+def day(value) -> str:
+    """``{{ when|day }}``, as ``|date:'j M Y'`` ("2 Dec 2026")."""
+    local = _local(value)
+    return f"{local.day} {MONTHS_3[local.month].title()} {local.year}" if local else ""
+
+
+@register.filter(expects_localtime=False)
+def day_at(value) -> str:
+    """``{{ when|day_at }}``, as ``|date:'j M Y, H:i'`` ("2 Dec 2026, 09:05")."""
+    local = _local(value)
+    return f"{local.day} {MONTHS_3[local.month].title()} {local.year}, {local:%H:%M}" if local else ""
+
+
+@register.filter(expects_localtime=False)
 def day_time_short(value) -> str:
     """``{{ when|day_time_short }}``, as ``|date:'j M H:i'`` ("2 Dec 09:05")."""
     local = _local(value)

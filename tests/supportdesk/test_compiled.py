@@ -118,3 +118,14 @@ def test_a_boolean_value_is_not_mistaken_for_a_number(two_customers):
     assert len(by_flag(customer_id=first.pk, solved=False)) == 2
     assert by_flag(customer_id=first.pk, solved=True) == []
     assert list(by_flag.shapes.values()) == [None]
+
+
+def test_a_shape_that_can_match_nothing_answers_empty(two_customers):
+    @compiled_query(Ticket, shaped=True)
+    def window(bounds, *, customer_id):
+        start, stop = bounds
+        return Ticket.objects.filter(customer_id=customer_id).order_by("pk")[start:stop]
+
+    first, _ = two_customers
+    assert window(shape=(0, 0), customer_id=first.pk) == []
+    assert len(window(shape=(0, 5), customer_id=first.pk)) == 2
