@@ -175,14 +175,20 @@ class Agent(FastHttpUser):
             self.page = None
             return None
         page = Page(path=path, text=response.text or "")
-        for url in page.loads:
-            self._request(
-                "GET",
-                url,
-                name=f"fragment {_kind(url)}",
-                expect=(200, 204),
-                headers={"HX-Request": "true", "HX-Current-URL": self.origin + path},
-            )
+        # htmx sends a page's load-triggered requests at once, as the browser's connections allow.
+        gevent.joinall(
+            [
+                gevent.spawn(
+                    self._request,
+                    "GET",
+                    url,
+                    name=f"fragment {_kind(url)}",
+                    expect=(200, 204),
+                    headers={"HX-Request": "true", "HX-Current-URL": self.origin + path},
+                )
+                for url in page.loads
+            ]
+        )
         self.page = page
         return page
 
