@@ -17,6 +17,7 @@ from django.test import Client
 
 from supportdesk import roles
 from supportdesk.models import ApiKey
+from supportdesk.runtime import tune_gc
 
 from .dataset import Handles
 from .measure import Timing, percentile, time_request
@@ -89,6 +90,7 @@ def run_all(
         settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
     agent, lead = _user("bench-agent-0", roles.AGENT), _user("bench-lead", roles.TEAM_LEAD)
     results: dict = {"paths": {}, "throughput": {}, "targets": TARGETS}
+    tune_gc()  # as wsgi.py does once the app is loaded (supportdesk.runtime)
 
     agent_client = Client()
     agent_client.force_login(agent)

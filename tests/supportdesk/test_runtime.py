@@ -1,0 +1,30 @@
+"""The serving process freezes what it loaded, so full collections skip it."""
+
+import gc
+
+import pytest
+
+from supportdesk.runtime import tune_gc
+
+
+@pytest.fixture
+def collector():
+    threshold = gc.get_threshold()
+    yield
+    gc.unfreeze()
+    gc.set_threshold(*threshold)
+
+
+def test_what_was_loaded_is_frozen_and_thresholds_stay_pythons_own(collector, monkeypatch):
+    monkeypatch.delenv("DESK_GC_THRESHOLD", raising=False)
+    before = gc.get_threshold()
+    gc.unfreeze()
+    tune_gc()
+    assert gc.get_freeze_count() > 10_000
+    assert gc.get_threshold() == before
+
+
+def test_thresholds_come_from_the_environment(collector, monkeypatch):
+    monkeypatch.setenv("DESK_GC_THRESHOLD", "5000, 20, 30")
+    tune_gc()
+    assert gc.get_threshold() == (5000, 20, 30)
