@@ -231,6 +231,11 @@ def _queue_delete(env: dict) -> None:
         client.close()
 
 
+def _phase_p95(phases: dict, phase: str):
+    figures = phases.get(phase) or {}
+    return figures["p95_ms"] if figures.get("requests") else "-"
+
+
 def report_render(report: dict) -> str:
     header = ("request type", "requests", "errors", "p50 ms", "p95 ms", "max ms", "req/s", "p95 steady", "p95 burst")
     row_format = "{:<34} {:>8} {:>6} {:>8} {:>8} {:>8} {:>7} {:>10} {:>9}"
@@ -247,8 +252,8 @@ def report_render(report: dict) -> str:
                 row["p95_ms"],
                 row["max_ms"],
                 row["requests_per_s"],
-                phases.get("steady", {}).get("p95_ms", "-"),
-                phases.get("burst", {}).get("p95_ms", "-"),
+                _phase_p95(phases, "steady"),
+                _phase_p95(phases, "burst"),
             )
         )
     phases = report.get("phases")

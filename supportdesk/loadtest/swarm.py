@@ -493,7 +493,9 @@ def summary(elapsed: float) -> dict:
     return {
         "phases": {
             "all_agents_in_s": round(RESULTS["all_in_at"], 2) if "all_in_at" in RESULTS else None,
-            "burst_s": [hooks["started_at"], hooks["started_at"] + hooks["seconds"]] if "seconds" in hooks else None,
+            "burst_s": [hooks["started_at"], round(hooks["started_at"] + hooks["seconds"], 2)]
+            if "seconds" in hooks
+            else None,
             **{phase: _figures(by_phase[phase]) for phase in PHASES},
         },
         "types": types,
