@@ -12,8 +12,10 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Q, Sum
+from django.db.models import Max, Q, QuerySet, Sum
 from django.utils import timezone
+
+from supportdesk.compiled import compiled_query
 
 from .identity import contact_normalise
 from .models import (
@@ -157,6 +159,13 @@ def contact_point_add(*, customer: Customer, channel: str, value: str, verified:
     )
 
 
+@compiled_query(ContactPoint)
+def _contact_point_with_customer(*, channel: str, value: str) -> QuerySet[ContactPoint]:
+    # Every inbound message from a sender without an open ticket asks this: compiled once per
+    # process (supportdesk.compiled).
+    return ContactPoint.objects.select_related("customer").filter(channel=channel, value=value)[:1]
+
+
 @dataclass(frozen=True)
 class Resolution:
     customer: Customer
@@ -187,7 +196,8 @@ def customer_resolve(
     transaction and goes again (one savepoint fewer for every new sender).
     """
     normalised = contact_normalise(channel=channel, value=value, region=country or None)
-    point = ContactPoint.objects.select_related("customer").filter(channel=channel, value=normalised).first()
+    found = _contact_point_with_customer(channel=channel, value=normalised)
+    point = found[0] if found else None
     if point:
         customer = point.customer
         while customer.merged_into_id:

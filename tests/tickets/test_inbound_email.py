@@ -432,6 +432,25 @@ class TestRoundTrips:
 
         assert reply.ticket_id == first.ticket_id
 
+    @pytest.mark.parametrize("unknown", [0, 2, 59])
+    def test_a_reply_threads_by_its_references_whatever_their_count(self, unknown):
+        # given a solved conversation (so only its headers can thread a reply into it) and a
+        # reply whose References hold other ids before the parent (the thread lookup is
+        # compiled once per count of ids, at most 50 of them)
+        first = email_ingest(raw=self._mail("ana@example.com", 1))
+        Ticket.objects.filter(pk=first.ticket_id).update(status=Ticket.Status.SOLVED)
+        references = " ".join([*(f"<other-{n}@example.com>" for n in range(unknown)), "<rt-1@example.com>"])
+        raw = self._mail("ana@example.com", 2).replace(
+            b"Content-Type", f"References: {references}\nContent-Type".encode()
+        )
+
+        # when it arrives
+        reply = email_ingest(raw=raw)
+
+        # then it continues the conversation and reopens it
+        assert reply.status == "stored" and reply.ticket_id == first.ticket_id
+        assert Ticket.objects.get(pk=first.ticket_id).status == Ticket.Status.OPEN
+
     def test_a_known_sender_s_new_conversation_costs_a_fixed_few_queries(self, django_assert_max_num_queries):
         customer = CustomerFactory()
         ContactPointFactory(customer=customer, channel="email", value="ana@example.com")

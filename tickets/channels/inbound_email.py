@@ -26,9 +26,11 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from customers.models import Channel
+from supportdesk.compiled import compiled_query
 
 from ..attachments import attachment_store
 from ..models import Message, QuarantinedEmail, Ticket
@@ -429,17 +431,22 @@ def quoted_history_trim(text: str) -> str:
 # Ingesting
 
 
+@compiled_query(Message, shaped=True)
+def _latest_message_of(count: int, **ids: str) -> QuerySet:
+    return (
+        Message.objects.filter(channel__in=(Channel.EMAIL, Channel.WEB), external_id__in=list(ids.values()))
+        .select_related("ticket")
+        .order_by("-created_at")[:1]
+    )
+
+
 def _thread_ticket(parsed: ParsedEmail) -> Ticket | None:
-    candidates = [*parsed.in_reply_to, *reversed(parsed.references), *parsed.bounced_ids]
+    # Up to 50 Message-IDs, deduplicated; one compiled shape per count (supportdesk.compiled).
+    candidates = list(dict.fromkeys([*parsed.in_reply_to, *reversed(parsed.references), *parsed.bounced_ids]))[:50]
     if candidates:
-        found = (
-            Message.objects.filter(channel__in=(Channel.EMAIL, Channel.WEB), external_id__in=candidates[:50])
-            .select_related("ticket")
-            .order_by("-created_at")
-            .first()
-        )
+        found = _latest_message_of(shape=len(candidates), **{f"id{n}": value for n, value in enumerate(candidates)})
         if found:
-            return found.ticket
+            return found[0].ticket
     match = TICKET_REFERENCE.search(parsed.subject)
     if match:
         return Ticket.objects.filter(pk=int(match.group(1))).first()
