@@ -15,7 +15,7 @@ from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status
 from rest_framework.response import Response
 
@@ -517,8 +517,10 @@ class RefundSerializer(serializers.Serializer):
 
 class OrderSerializer(serializers.ModelSerializer):
     customer = serializers.UUIDField(source="customer.public_id", read_only=True)
-    lines = serializers.SerializerMethodField()
-    refunds = serializers.SerializerMethodField()
+    # Declared nested serializers are bound once per page; a method field built a new
+    # serializer (and deep-copied its fields) for every order.
+    lines = OrderLineOutSerializer(many=True, read_only=True)
+    refunds = RefundSerializer(many=True, read_only=True)
     is_late = serializers.BooleanField(read_only=True)
     tracking_url = serializers.CharField(read_only=True)
 
@@ -546,14 +548,6 @@ class OrderSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = fields
-
-    @extend_schema_field(OrderLineSerializer(many=True))
-    def get_lines(self, order: Order) -> list[dict[str, Any]]:
-        return OrderLineOutSerializer(order.lines.all(), many=True).data
-
-    @extend_schema_field(RefundSerializer(many=True))
-    def get_refunds(self, order: Order) -> list[dict[str, Any]]:
-        return RefundSerializer(order.refunds.all(), many=True).data
 
 
 class OrderWriteSerializer(serializers.Serializer):
