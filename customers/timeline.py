@@ -28,6 +28,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
 from supportdesk.compiled import compiled_query
+from supportdesk.labels import choice_label
 
 from .consent import BEHAVIORAL_TRACKING
 from .models import Channel, Customer, Event, Order, Refund
@@ -114,7 +115,7 @@ class TimelineItem:
 
     @property
     def channel_label(self) -> str:
-        return str(Channel(self.channel).label) if self.channel in Channel.values else self.channel
+        return choice_label(Channel, self.channel)
 
 
 @dataclass(frozen=True)

@@ -29,3 +29,14 @@ class ChoiceLabels:
         except TypeError:  # a value that cannot be a dict key: Django's own way
             return super()._get_FIELD_display(field)
         return labels.get(key, value)
+
+
+@functools.lru_cache(maxsize=256)
+def _choices_labels(choices: type[models.Choices], language: str | None) -> dict:
+    return {value: str(label) for value, label in choices.choices}
+
+
+def choice_label(choices: type[models.Choices], value) -> str:
+    """The label of ``value`` among ``choices`` (a TextChoices class) in the active language;
+    the value itself when it is not one of them."""
+    return _choices_labels(choices, get_language()).get(value, value)
