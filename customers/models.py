@@ -100,7 +100,7 @@ class Customer(ChoiceLabels, models.Model):
         return self.preferred_name or self.first_name
 
 
-class ContactPoint(models.Model):
+class ContactPoint(ChoiceLabels, models.Model):
     """One way to reach a customer, stored normalised so identity resolution is a lookup.
 
     Invariant: (channel, value) is unique across all customers — an email address or phone
