@@ -178,7 +178,7 @@ def http_run(agent, database_name: str, *, seconds: float = 10.0, clients: int =
 
     session = SessionStore()
     session["_auth_user_id"] = str(agent.pk)
-    session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
+    session["_auth_user_backend"] = settings.AUTHENTICATION_BACKENDS[-1]  # the model backend
     session["_auth_user_hash"] = agent.get_session_auth_hash()
     session.create()
     port = _free_port()

@@ -110,7 +110,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "supportdesk.auth_backends.DeskModelBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "tickets:inbox"
