@@ -129,7 +129,7 @@ class Ticket(ChoiceLabels, models.Model):
             # The inbox's counts and change check read only this, never the ticket rows.
             models.Index(
                 fields=["assignee"],
-                include=["team", "last_message_at", "updated_at"],
+                include=["team", "last_message_at", "updated_at", "id"],
                 condition=Q(status__in=["new", "open", "pending"]),
                 name="inbox_open_counts",
             ),

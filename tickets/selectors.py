@@ -204,8 +204,32 @@ def inbox_view_stats(*, tickets: QuerySet[Ticket]) -> tuple[int, str]:
     stats = tickets.order_by().aggregate(
         n=Count("pk", distinct=True), activity=Max("last_message_at"), changed=Max("updated_at"), top=Max("pk")
     )
-    raw = "|".join(str(stats[key]) for key in ("n", "activity", "changed", "top"))
-    return stats["n"], hashlib.sha256(raw.encode()).hexdigest()[:16]
+    return stats["n"], ViewStats(**stats).fingerprint()
+
+
+@dataclass(frozen=True)
+class ViewStats:
+    """What an inbox view's fingerprint is made of: how many, the latest activity and change, the newest id."""
+
+    n: int = 0
+    activity: datetime | None = None
+    changed: datetime | None = None
+    top: int | None = None
+
+    def fingerprint(self) -> str:
+        raw = "|".join(str(value) for value in (self.n, self.activity, self.changed, self.top))
+        return hashlib.sha256(raw.encode()).hexdigest()[:16]
+
+    def __add__(self, other: "ViewStats") -> "ViewStats":
+        def latest(a, b):
+            return b if a is None else a if b is None else max(a, b)
+
+        return ViewStats(
+            self.n + other.n,
+            latest(self.activity, other.activity),
+            latest(self.changed, other.changed),
+            latest(self.top, other.top),
+        )
 
 
 @dataclass(frozen=True)
@@ -216,50 +240,103 @@ class InboxCounts:
     all: int
     teams: list[Team] = field(default_factory=list)  # each with ``open_count``
     all_estimated: bool = False
+    # The fingerprint figures of the views read in the same scan: "open", "mine", "unassigned"
+    # and "team:<id>" (the team views), for the inbox without further filters.
+    stats: dict[str, ViewStats] = field(default_factory=dict)
 
     def for_view(self, view: str) -> int:
         return getattr(self, view, 0)
+
+    def stats_for(self, query: "InboxQuery") -> ViewStats | None:
+        """The view's figures when this scan has them (no filter beyond the view), else None."""
+        if any(getattr(query, name) for name in ("channel", "status", "priority", "tag", "sla")):
+            return None
+        if query.view == TEAM_VIEW:
+            return self.stats.get(f"team:{query.team}", ViewStats())
+        return self.stats.get(query.view)
 
 
 # Above this many tickets the "All" view shows PostgreSQL's estimate instead of counting them.
 EXACT_COUNT_LIMIT = 20_000
 
 
-def _ticket_total() -> RawSQL:
+def _ticket_total(limit: int | None = None) -> RawSQL:
     """All tickets: counted on SQLite and for a small table; PostgreSQL's estimate beyond
-    ``EXACT_COUNT_LIMIT`` (the CASE runs the count only when it is needed)."""
+    ``limit`` (default ``EXACT_COUNT_LIMIT``; the CASE runs the count only when it is needed)."""
     table = Ticket._meta.db_table
     # The table name is the model's own, never input: nothing here can be injected.
     count = f"SELECT COUNT(*) FROM {table}"  # noqa: S608
     if connection.vendor == "postgresql":
         estimate = f"CASE WHEN c.reltuples > %s THEN c.reltuples::bigint ELSE ({count}) END"
         sql = f"(SELECT {estimate} FROM pg_class c WHERE c.oid = %s::regclass)"  # noqa: S608
-        return RawSQL(sql, [EXACT_COUNT_LIMIT, table], output_field=BigIntegerField())  # noqa: S611
+        return RawSQL(sql, [limit or EXACT_COUNT_LIMIT, table], output_field=BigIntegerField())  # noqa: S611
     return RawSQL(f"({count})", [], output_field=BigIntegerField())  # noqa: S611
+
+
+def _view_figures(prefix: str, only: Q | None) -> dict[str, Any]:
+    def filtered(aggregate, field):
+        return aggregate(field, filter=only) if only is not None else aggregate(field)
+
+    return {
+        f"{prefix}n": filtered(Count, "pk"),
+        f"{prefix}activity": filtered(Max, "last_message_at"),
+        f"{prefix}changed": filtered(Max, "updated_at"),
+        f"{prefix}top": filtered(Max, "pk"),
+    }
+
+
+@compiled_query(Ticket)
+def _open_by_team(*, user_id: int, exact_limit: int) -> QuerySet:
+    """The open tickets grouped by team, each group with the figures of the open, mine and
+    unassigned views, and the table's total beside them: one scan of the inbox index."""
+    return (
+        Ticket.objects.filter(status__in=Ticket.UNSOLVED)
+        .order_by()
+        .values("team_id")
+        .annotate(
+            **_view_figures("open_", None),
+            **_view_figures("mine_", Q(assignee_id=user_id)),
+            **_view_figures("unassigned_", Q(assignee__isnull=True)),
+            all=Max(_ticket_total(exact_limit)),
+        )
+    )
+
+
+@compiled_query(Team)
+def _teams() -> QuerySet[Team]:
+    return Team.objects.order_by("name")
 
 
 def inbox_counts(*, user: AbstractBaseUser) -> InboxCounts:
     """How many tickets each view holds, in two queries: one over the open tickets (the inbox
-    index range, however long the history) that also reads the total, and one for the teams.
+    index range, however long the history), grouped by team, that also reads the total and the
+    figures of each view's fingerprint, and one for the teams.
     The total is exact up to ``EXACT_COUNT_LIMIT`` tickets and estimated above (``all_estimated``)."""
-    totals = Ticket.objects.filter(status__in=Ticket.UNSOLVED).aggregate(
-        mine=Count("pk", filter=Q(assignee=user)),
-        unassigned=Count("pk", filter=Q(assignee__isnull=True)),
-        open=Count("pk"),
-        all=Max(_ticket_total()),
+    groups = _open_by_team(user_id=user.pk, exact_limit=EXACT_COUNT_LIMIT)
+
+    def figures(prefix: str, row: dict) -> ViewStats:
+        return ViewStats(*(row[f"{prefix}{name}"] for name in ("n", "activity", "changed", "top")))
+
+    stats: dict[str, ViewStats] = {}
+    for row in groups:
+        for view in ("open", "mine", "unassigned"):
+            stats[view] = stats.get(view, ViewStats()) + figures(f"{view}_", row)
+        if row["team_id"] is not None:
+            stats[f"team:{row['team_id']}"] = figures("open_", row)
+    total = groups[0]["all"] if groups else Ticket.objects.count()  # no open ticket: count the rest
+    teams = _teams()
+    for team in teams:
+        team.open_count = stats.get(f"team:{team.pk}", ViewStats()).n
+    estimated = connection.vendor == "postgresql" and total > EXACT_COUNT_LIMIT
+    return InboxCounts(
+        mine=stats.get("mine", ViewStats()).n,
+        unassigned=stats.get("unassigned", ViewStats()).n,
+        open=stats.get("open", ViewStats()).n,
+        all=total,
+        teams=teams,
+        all_estimated=estimated,
+        stats=stats,
     )
-    if totals["all"] is None:  # no open ticket, so no row to read the total beside
-        totals["all"] = Ticket.objects.count()
-    open_of_team = (
-        Ticket.objects.filter(team=OuterRef("pk"), status__in=Ticket.UNSOLVED)
-        .order_by()
-        .values("team")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    teams = list(Team.objects.annotate(open_count=Coalesce(Subquery(open_of_team), 0)).order_by("name"))
-    estimated = connection.vendor == "postgresql" and totals["all"] > EXACT_COUNT_LIMIT
-    return InboxCounts(teams=teams, all_estimated=estimated, **totals)
 
 
 def tag_names() -> list[str]:

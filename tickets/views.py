@@ -49,7 +49,11 @@ def _inbox_context(request: HttpRequest) -> dict:
     now = timezone.now()
     tickets = selectors.inbox_tickets(user=request.user, query=query, now=now)
     counts = selectors.inbox_counts(user=request.user)
-    total, view_fingerprint = selectors.inbox_view_stats(tickets=tickets)
+    known = counts.stats_for(query)  # the plain views come with the counts' scan
+    if known is not None:
+        total, view_fingerprint = known.n, known.fingerprint()
+    else:
+        total, view_fingerprint = selectors.inbox_view_stats(tickets=tickets)
     fingerprint = (
         view_fingerprint
         + "-"

@@ -43,3 +43,27 @@ def test_with_no_open_ticket_the_total_is_still_read(agent):
     # when the inbox counts its views, then the open views are empty and the total is not
     counts = selectors.inbox_counts(user=agent)
     assert (counts.open, counts.all) == (0, 1)
+
+
+def test_the_plain_views_fingerprints_come_with_the_counts_and_match_a_view_scan(agent):
+    # given open tickets across teams and people, and a solved one
+    team = TeamFactory()
+    TicketFactory(status=Ticket.Status.OPEN, assignee=agent, team=team)
+    TicketFactory(status=Ticket.Status.NEW, team=team)
+    TicketFactory(status=Ticket.Status.PENDING)
+    TicketFactory(status=Ticket.Status.SOLVED, team=team)
+    counts = selectors.inbox_counts(user=agent)
+    # then every plain view's figures equal those of scanning that view on its own
+    for query in (
+        selectors.InboxQuery(view="open"),
+        selectors.InboxQuery(view="mine"),
+        selectors.InboxQuery(view="unassigned"),
+        selectors.InboxQuery(view="team", team=team.pk),
+        selectors.InboxQuery(view="team", team=team.pk + 99),
+    ):
+        known = counts.stats_for(query)
+        scanned = selectors.inbox_view_stats(tickets=selectors.inbox_tickets(user=agent, query=query))
+        assert (known.n, known.fingerprint()) == scanned, query
+    # and a filtered view or "all" is scanned on its own
+    assert counts.stats_for(selectors.InboxQuery(view="open", channel="email")) is None
+    assert counts.stats_for(selectors.InboxQuery(view="all")) is None
