@@ -11,7 +11,7 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, router, transaction
 from django.db.models import Max, Q, QuerySet, Sum
 from django.utils import timezone
 
@@ -550,9 +550,16 @@ def customer_contact_touch(*, customer_id: int, at: datetime | None = None) -> N
     """Note that the customer was in contact (for recency figures). By id: the inbound path
     knows the customer only by the id on their ticket."""
     at = at or timezone.now()
-    Customer.objects.filter(pk=customer_id).filter(Q(last_contact_at__isnull=True) | Q(last_contact_at__lt=at)).update(
-        last_contact_at=at
-    )
+    # Written out rather than built by the ORM: every inbound message runs it, and building the
+    # update cost four times the Python of sending it. Column names come from the model, values
+    # are adapted as the ORM adapts them, and the statement is logged like the ORM's.
+    db = connections[router.db_for_write(Customer)]
+    quote, table = db.ops.quote_name, Customer._meta.db_table
+    last, pk = (quote(Customer._meta.get_field(name).column) for name in ("last_contact_at", "id"))
+    sql = f"UPDATE {quote(table)} SET {last} = %s WHERE {pk} = %s AND ({last} IS NULL OR {last} < %s)"  # noqa: S608 - model names
+    moment = db.ops.adapt_datetimefield_value(at)
+    with db.cursor() as cursor:
+        cursor.execute(sql, [moment, customer_id, moment])
 
 
 def profile_view_record(*, customer: Customer, actor: AbstractBaseUser) -> AuditEvent:

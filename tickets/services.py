@@ -7,7 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, router, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.text import slugify
@@ -266,7 +266,7 @@ def _ticket_touch(*, ticket: Ticket, at: datetime) -> bool:
     now = timezone.now()
     rows = Ticket.objects.filter(pk=ticket.pk)
     ticket.last_message_at, ticket.updated_at = at, now
-    if rows.filter(status__in=(Ticket.Status.NEW, Ticket.Status.OPEN)).update(last_message_at=at, updated_at=now):
+    if _open_ticket_touch(ticket_id=ticket.pk, at=at, now=now):
         return False
     reopened = rows.filter(status__in=(Ticket.Status.PENDING, Ticket.Status.SOLVED)).update(
         last_message_at=at, updated_at=now, status=Ticket.Status.OPEN, solved_at=None
@@ -276,6 +276,25 @@ def _ticket_touch(*, ticket: Ticket, at: datetime) -> bool:
         return True
     rows.update(last_message_at=at, updated_at=now)  # closed stays closed
     return False
+
+
+def _open_ticket_touch(*, ticket_id: int, at: datetime, now: datetime) -> int:
+    """``UPDATE ticket SET last_message_at, updated_at WHERE id AND status IN (new, open)``.
+
+    Written out rather than built by the ORM: every inbound message runs it, and building the
+    update cost four times the Python of sending it. Column names come from the model, values
+    are adapted as the ORM adapts them, and the statement is logged like the ORM's."""
+    db = connections[router.db_for_write(Ticket)]
+    table = db.ops.quote_name(Ticket._meta.db_table)
+    last, updated, pk, status = (
+        db.ops.quote_name(Ticket._meta.get_field(name).column)
+        for name in ("last_message_at", "updated_at", "id", "status")
+    )
+    sql = f"UPDATE {table} SET {last} = %s, {updated} = %s WHERE {pk} = %s AND {status} IN (%s, %s)"  # noqa: S608 - model names
+    adapt = db.ops.adapt_datetimefield_value
+    with db.cursor() as cursor:
+        cursor.execute(sql, [adapt(at), adapt(now), ticket_id, Ticket.Status.NEW.value, Ticket.Status.OPEN.value])
+        return cursor.rowcount
 
 
 def reachable_channels(customer: Customer, contact_points: list[ContactPoint] | None = None) -> list[str]:
