@@ -132,6 +132,7 @@ def message_receive(
     external_id: str = "",
     received_at: datetime | None = None,
     ticket: Ticket | None = None,
+    sender_is_ticket_customer: bool = False,
     first_name: str = "",
     last_name: str = "",
     unseen: bool = False,
@@ -140,10 +141,12 @@ def message_receive(
     """Store an inbound message, opening a ticket or continuing one.
 
     The sender is resolved to a customer (created if new). The message continues ``ticket``
-    when given (e.g. an email reply threaded by its headers), else the customer's latest
-    unsolved ticket on the same channel, else it opens a new one. A message to a pending or
-    solved ticket reopens it. ``body_display`` is the text to show when it differs from
-    ``body`` (an email without its quoted history).
+    when given (e.g. an email reply threaded by its headers) and the sender is its customer,
+    else the customer's latest unsolved ticket on the same channel, else it opens a new one.
+    A message to a pending or solved ticket reopens it. ``body_display`` is the text to show
+    when it differs from ``body`` (an email without its quoted history).
+    ``sender_is_ticket_customer`` tells that the caller has checked that the sender's contact
+    belongs to ``ticket``'s (unmerged) customer, which spares the lookup of the sender.
 
     Idempotent: a message whose (channel, external_id) is already stored is returned
     unchanged; ``unseen`` tells that the caller has just looked that up in this transaction.
@@ -175,6 +178,7 @@ def message_receive(
         "external_id": external_id,
         "received_at": received_at or timezone.now(),
         "ticket": ticket,
+        "sender_is_ticket_customer": sender_is_ticket_customer and ticket is not None,
         "first_name": first_name,
         "last_name": last_name,
         "savepoint": savepoint,
@@ -202,6 +206,7 @@ def _message_store(
     external_id: str,
     received_at: datetime,
     ticket: Ticket | None,
+    sender_is_ticket_customer: bool,
     first_name: str,
     last_name: str,
     savepoint: bool,
@@ -216,6 +221,8 @@ def _message_store(
         normalised = contact_normalise(channel=contact_channel, value=sender)
         ticket = _ticket_to_continue(channel=channel, at=received_at, sender=normalised)
         customer_id = ticket.customer_id if ticket is not None else None
+    elif sender_is_ticket_customer:
+        customer_id = ticket.customer_id
     created = False
     if customer_id is None:
         resolution = customer_resolve(

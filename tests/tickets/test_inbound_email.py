@@ -426,8 +426,8 @@ class TestRoundTrips:
     def test_a_threaded_reply_costs_a_fixed_few_queries(self, django_assert_max_num_queries):
         first = email_ingest(raw=self._mail("ana@example.com", 1))
 
-        # as above, with the thread and the sender's customer looked up apart
-        with django_assert_max_num_queries(7):
+        # as above, the thread found with whether its customer owns the sender's address
+        with django_assert_max_num_queries(6):
             reply = email_ingest(raw=self._mail("ana@example.com", 2, in_reply_to="<rt-1@example.com>"))
 
         assert reply.ticket_id == first.ticket_id
@@ -450,6 +450,21 @@ class TestRoundTrips:
         # then it continues the conversation and reopens it
         assert reply.status == "stored" and reply.ticket_id == first.ticket_id
         assert Ticket.objects.get(pk=first.ticket_id).status == Ticket.Status.OPEN
+
+    @pytest.mark.parametrize(("sender", "joins"), [("ana.work@example.com", True), ("eve@example.com", False)])
+    def test_a_threaded_reply_joins_its_ticket_only_from_that_customer(self, sender, joins):
+        # given Ana's conversation, and a second address of hers
+        first = email_ingest(raw=self._mail("ana@example.com", 1))
+        ana = Ticket.objects.get(pk=first.ticket_id).customer
+        ContactPointFactory(customer=ana, channel="email", value="ana.work@example.com")
+
+        # when a reply to it arrives from her other address, or from someone else
+        reply = email_ingest(raw=self._mail(sender, 2, in_reply_to="<rt-1@example.com>"))
+
+        # then hers joins the conversation; anyone else's opens a conversation of their own
+        ticket = Ticket.objects.get(pk=reply.ticket_id)
+        assert (reply.ticket_id == first.ticket_id) is joins
+        assert (ticket.customer_id == ana.pk) is joins
 
     def test_a_known_sender_s_new_conversation_costs_a_fixed_few_queries(self, django_assert_max_num_queries):
         customer = CustomerFactory()

@@ -26,10 +26,10 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
-from customers.models import Channel
+from customers.models import Channel, ContactPoint
 from supportdesk.compiled import compiled_query
 
 from ..attachments import attachment_store
@@ -432,25 +432,37 @@ def quoted_history_trim(text: str) -> str:
 
 
 @compiled_query(Message, shaped=True)
-def _latest_message_of(count: int, **ids: str) -> QuerySet:
+def _latest_message_of(count: int, *, sender: str, **ids: str) -> QuerySet:
+    # With whether the sender's address belongs to that ticket's customer, which spares a
+    # threaded reply from its own sender the lookup of its customer.
+    sender_owns = ContactPoint.objects.filter(
+        customer_id=OuterRef("ticket__customer_id"),
+        customer__merged_into__isnull=True,
+        channel=Channel.EMAIL,
+        value=sender,
+    )
     return (
         Message.objects.filter(channel__in=(Channel.EMAIL, Channel.WEB), external_id__in=list(ids.values()))
         .select_related("ticket")
+        .annotate(sender_is_customer=Exists(sender_owns))
         .order_by("-created_at")[:1]
     )
 
 
-def _thread_ticket(parsed: ParsedEmail) -> Ticket | None:
+def _thread_ticket(parsed: ParsedEmail) -> tuple[Ticket | None, bool]:
+    """The ticket the mail replies to, and whether its sender is that ticket's customer (known
+    only when it threads by its headers; ``False`` means: not checked here)."""
     # Up to 50 Message-IDs, deduplicated; one compiled shape per count (supportdesk.compiled).
     candidates = list(dict.fromkeys([*parsed.in_reply_to, *reversed(parsed.references), *parsed.bounced_ids]))[:50]
     if candidates:
-        found = _latest_message_of(shape=len(candidates), **{f"id{n}": value for n, value in enumerate(candidates)})
+        ids = {f"id{n}": value for n, value in enumerate(candidates)}
+        found = _latest_message_of(shape=len(candidates), sender=parsed.sender, **ids)
         if found:
-            return found[0].ticket
+            return found[0].ticket, found[0].sender_is_customer
     match = TICKET_REFERENCE.search(parsed.subject)
     if match:
-        return Ticket.objects.filter(pk=int(match.group(1))).first()
-    return None
+        return Ticket.objects.filter(pk=int(match.group(1))).first(), False
+    return None, False
 
 
 def _quarantine(parsed: ParsedEmail, raw: bytes, reason: str, detail: str = "") -> EmailIngestResult:
@@ -539,7 +551,7 @@ def _email_store(*, parsed: ParsedEmail, raw: bytes, released: bool, looked_up: 
         return _quarantine(parsed, raw, QuarantinedEmail.Reason.UNREADABLE)
     if parsed.spam and not released:
         return _quarantine(parsed, raw, QuarantinedEmail.Reason.SPAM)
-    ticket = _thread_ticket(parsed)
+    ticket, sender_is_customer = _thread_ticket(parsed)
     for flagged, kind in ((parsed.bounce, QuarantinedEmail.Reason.BOUNCE), (parsed.auto_reply, "auto_reply")):
         if flagged and not released:
             return _note_on_ticket(parsed, ticket, kind) if ticket else _quarantine(parsed, raw, kind)
@@ -555,6 +567,7 @@ def _email_store(*, parsed: ParsedEmail, raw: bytes, released: bool, looked_up: 
             body_display=quoted_history_trim(body),
             external_id=parsed.message_id,
             ticket=ticket,
+            sender_is_ticket_customer=sender_is_customer,
             first_name=first_name,
             last_name=last_name,
             unseen=True,  # a replay is refused by the unique constraint; see email_ingest_parsed
