@@ -33,6 +33,7 @@ from django.db.models import Model, QuerySet
 
 MAX_SHAPES = 512  # per wrapped function: enough for every inbox view and page, bounded anyway
 _EPOCH = datetime(1901, 1, 1, tzinfo=UTC)
+_INT64 = range(-(2**63), 2**63)
 
 
 @dataclass(frozen=True)
@@ -50,16 +51,31 @@ _UNCACHEABLE = object()
 
 
 def _stand_in(value: Any, position: int, which: int) -> Any:
-    """A value of the same type that no real call passes, distinct per position and set."""
-    if isinstance(value, bool):
+    """A value of the same type that no real call passes, distinct per position and set.
+
+    Made so that common derivations change it: one set's numbers are below zero and the
+    other's above (a clamp, or a positive field dropping a condition it cannot fail), the
+    datetimes fall on different days and have seconds (``.date()``, truncating), the strings
+    have mixed case, outer spaces and LIKE's special characters (``lower()``, ``strip()``,
+    SQLite's escaping for ``iexact``)."""
+    n = 2 * position + which + 1
+    if isinstance(value, bool) or (isinstance(value, int) and value not in _INT64):
         return _UNCACHEABLE
     if isinstance(value, int):
-        return -(7_000_000 + 2 * position + which)
+        return (7_000_000 + n) * (1 if which else -1)
     if isinstance(value, datetime):
-        return _EPOCH + timedelta(seconds=2 * position + which)
+        return _EPOCH + timedelta(days=n, hours=n, seconds=n, microseconds=n)
     if isinstance(value, str):
-        return f"\x00stand-in {position}/{which}\x00"
+        return f" \x00stand-IN %_\\ {position}/{which}\x00 "
     return _UNCACHEABLE
+
+
+def _kind(value: Any) -> Any:
+    """What of a value besides itself the stored SQL depends on: its type (None is ``IS NULL``,
+    not ``= %s``), and for an integer whether the database can take it at all."""
+    if type(value) is int and value not in _INT64:
+        return "out of range"
+    return type(value)
 
 
 def _compile(queryset: QuerySet) -> tuple[str, tuple, dict[str, Any]]:
@@ -94,7 +110,10 @@ def _prepare(build: Callable[..., QuerySet], values: dict[str, Any]) -> _Compile
         if type(a) is type(b) and a == b:
             slots.append((False, a))
             continue
-        name = by_stand_in.get((type(a), a, b))
+        try:
+            name = by_stand_in.get((type(a), a, b))
+        except TypeError:  # an unhashable parameter (a list for an array): not a stand-in
+            name = None
         if name is None:
             return None  # a parameter derived from a value: not safe to store
         slots.append((True, name))
@@ -132,7 +151,11 @@ def compiled_query(
         @functools.wraps(build)
         def fetch(*, shape: Hashable = (), **values: Any) -> list:
             alias = router.db_for_read(model)
-            key = (alias, connections[alias].vendor, shape)
+            # The names and kinds of the values are part of the key: a value left out (the
+            # builder's default is then a constant) or None where a number was compiled
+            # (``IS NULL``) needs SQL of its own.
+            kinds = tuple((name, _kind(value)) for name, value in sorted(values.items()))
+            key = (alias, connections[alias].vendor, shape, kinds)
             with lock:
                 compiled = shapes.get(key, _UNCACHEABLE)
                 if compiled is not _UNCACHEABLE:
