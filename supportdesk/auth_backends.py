@@ -41,7 +41,9 @@ class DeskModelBackend(ModelBackend):
     def get_all_permissions(self, user_obj, obj=None):
         if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
             return set()
-        if user_obj.is_superuser:
+        if user_obj.is_superuser or user_obj.pk is None:
+            # An unsaved user: Django's answer (its related managers refuse it), never the
+            # permissions that belong to no user (``user__id=None`` is ``IS NULL``).
             return super().get_all_permissions(user_obj, obj)
         if not hasattr(user_obj, "_perm_cache"):
             user_obj._perm_cache = {f"{app}.{codename}" for app, codename in _permissions_of(user_id=user_obj.pk)}
