@@ -6,7 +6,7 @@ desk uses, in the current time zone and language. ``choice_select`` renders a pl
 ``<select>`` without Django's per-option widget templates (the inbox has five of them).
 """
 
-from datetime import datetime
+from datetime import date, datetime
 
 from django import template
 from django.utils.dates import MONTHS_3
@@ -20,10 +20,15 @@ def _local(value) -> datetime | None:
     return template_localtime(value) if isinstance(value, datetime) else None
 
 
+def _local_or_date(value) -> date | None:
+    """A datetime in the current time zone, or a date as it is (``|date`` formats both)."""
+    return _local(value) or (value if isinstance(value, date) else None)
+
+
 @register.filter(expects_localtime=False)
 def iso(value) -> str:
     """``{{ when|iso }}``, as ``|date:'c'``: for ``<time datetime=...>``."""
-    local = _local(value)
+    local = _local_or_date(value)
     return local.isoformat() if local else ""
 
 
@@ -37,7 +42,7 @@ def day_time(value) -> str:
 @register.filter(expects_localtime=False)
 def day(value) -> str:
     """``{{ when|day }}``, as ``|date:'j M Y'`` ("2 Dec 2026")."""
-    local = _local(value)
+    local = _local_or_date(value)
     return f"{local.day} {MONTHS_3[local.month].title()} {local.year}" if local else ""
 
 
