@@ -85,7 +85,8 @@ class InboxFilterForm(forms.Form):
         data = self.data
         view = data.get("view", "open")
         team = data.get("team", "")
-        if view == TEAM_VIEW and team.isdigit():
+        # ASCII digits only ("²".isdigit() is true, int() refuses it), and no longer than an id can be.
+        if view == TEAM_VIEW and team.isascii() and team.isdigit() and len(team) <= 18:
             team_id = int(team)
         else:
             view, team_id = _choice(view, INBOX_VIEWS) or "open", None
