@@ -29,6 +29,7 @@ from .server import ROOT, Server, server_environment
 from .webhooks import burst_build
 
 SWARM = Path(__file__).with_name("swarm.py")
+LOGIN_TIMEOUT_SECONDS = 120  # the agents' time starts when all are in, or after this long
 
 
 @dataclass(frozen=True)
@@ -69,10 +70,9 @@ class LoadOptions:
 
     @property
     def burst_start(self) -> float:
-        """When the burst starts: once every agent is in (by default), mid-run at the latest."""
-        if self.burst_at is not None:
-            return self.burst_at
-        return min(self.agents / self.spawn_rate + 2, self.duration / 2)
+        """When the burst starts, in seconds after every agent is in: a quarter into their time
+        (by default), so that the agents work alone before and after it."""
+        return self.burst_at if self.burst_at is not None else round(self.duration / 4, 1)
 
 
 def loadtest_run(options: LoadOptions, *, out=None) -> dict:
@@ -118,6 +118,7 @@ def loadtest_run(options: LoadOptions, *, out=None) -> dict:
         "duration": options.duration,
         "spawn_rate": options.spawn_rate,
         "stop_timeout": 30,
+        "login_timeout": LOGIN_TIMEOUT_SECONDS,
         "burst_deadline": options.duration + 120,
         "webhooks": {
             "secret": env["DESK_WEBHOOK_SECRET_ORDERS"],
@@ -138,7 +139,7 @@ def loadtest_run(options: LoadOptions, *, out=None) -> dict:
         server.start()
         say(
             f"Serving {server.url}; {options.agents} agents for {options.duration:g} s, "
-            f"{options.webhooks} webhooks from {options.burst_start:g} s"
+            f"once all are in; {options.webhooks} webhooks {options.burst_start:g} s into that time"
         )
         load_before = os.getloadavg()
         cpu_before = _children_cpu_seconds()
@@ -146,7 +147,7 @@ def loadtest_run(options: LoadOptions, *, out=None) -> dict:
             [sys.executable, str(SWARM), str(plan_path), str(results_path)],
             cwd=ROOT,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
-            timeout=options.duration + 240,
+            timeout=LOGIN_TIMEOUT_SECONDS + options.duration + 240,
             capture_output=True,
             text=True,
         )
@@ -180,6 +181,7 @@ def loadtest_run(options: LoadOptions, *, out=None) -> dict:
         "prepared_s": round(prepared_s, 1),
         "dataset_built": prepared.build is not None,
         "elapsed_s": results["elapsed_s"],
+        "working_from_s": results["working_from_s"],
         "phases": results["phases"],
         "types": results["types"],
         "total": results["total"],

@@ -23,7 +23,10 @@ class Command(BaseCommand):
         defaults = LoadOptions()
         parser.add_argument("--agents", type=int, default=defaults.agents, help="Concurrent agents (default 50).")
         parser.add_argument(
-            "--duration", type=float, default=defaults.duration, help="Seconds the agents work (default 60)."
+            "--duration",
+            type=float,
+            default=defaults.duration,
+            help="Seconds the agents work once all are logged in (default 60).",
         )
         parser.add_argument("--webhooks", type=int, default=defaults.webhooks, help="Deliveries in the burst (1000).")
         parser.add_argument(
