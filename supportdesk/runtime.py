@@ -15,6 +15,8 @@ objects are shared copy-on-write between workers as well.
 import gc
 import os
 
+from django.core.exceptions import ImproperlyConfigured
+
 
 def tune_gc() -> None:
     """Collect once, then freeze what survives. ``DESK_GC_THRESHOLD="700,10,10"`` also sets the
@@ -23,4 +25,12 @@ def tune_gc() -> None:
     gc.freeze()
     threshold = os.environ.get("DESK_GC_THRESHOLD", "").strip()
     if threshold:
-        gc.set_threshold(*(int(part) for part in threshold.split(",")))
+        try:
+            values = [int(part) for part in threshold.split(",")]
+            if not 1 <= len(values) <= 3 or any(value < 0 for value in values):
+                raise ValueError
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"DESK_GC_THRESHOLD must be one to three whole numbers separated by commas, not {threshold!r}."
+            ) from None
+        gc.set_threshold(*values)

@@ -3,6 +3,7 @@
 import gc
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 
 from supportdesk.runtime import tune_gc
 
@@ -28,3 +29,10 @@ def test_thresholds_come_from_the_environment(collector, monkeypatch):
     monkeypatch.setenv("DESK_GC_THRESHOLD", "5000, 20, 30")
     tune_gc()
     assert gc.get_threshold() == (5000, 20, 30)
+
+
+@pytest.mark.parametrize("bad", ["abc", "1,2,3,4", "700,-1", "7.5"])
+def test_a_bad_threshold_is_refused_with_the_reason(collector, monkeypatch, bad):
+    monkeypatch.setenv("DESK_GC_THRESHOLD", bad)
+    with pytest.raises(ImproperlyConfigured, match="DESK_GC_THRESHOLD"):
+        tune_gc()
