@@ -346,8 +346,10 @@ def tag_names() -> list[str]:
 # The ticket page -------------------------------------------------------------------------------
 
 
-@compiled_query(Ticket)
-def _ticket_with_figures(*, ticket_id: int, now: datetime, soon: datetime) -> QuerySet[Ticket]:
+@compiled_query(Ticket, shaped=True)
+def _ticket_with_figures(
+    _figures: tuple[str, ...], *, ticket_id: int, now: datetime, soon: datetime
+) -> QuerySet[Ticket]:
     from customers.selectors import profile_figures
 
     others = Ticket.objects.filter(customer_id=OuterRef("customer_id")).exclude(pk=OuterRef("pk"))
@@ -384,7 +386,8 @@ def ticket_get(*, ticket_id: int) -> Ticket:
     from customers.selectors import profile_figure_names
 
     now = timezone.now()
-    rows = _ticket_with_figures(ticket_id=ticket_id, now=now, soon=sla_due_soon(now))
+    # The registered figures are part of the shape: a provider added later compiles anew.
+    rows = _ticket_with_figures(shape=profile_figure_names(), ticket_id=ticket_id, now=now, soon=sla_due_soon(now))
     if not rows:
         raise Ticket.DoesNotExist(f"No ticket {ticket_id}.")
     ticket = rows[0]
