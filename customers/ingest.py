@@ -109,6 +109,18 @@ class CustomerUpsert:
 
 
 @transaction.atomic
+def _owner_of(keys: list[tuple[str, str]]) -> Customer | None:
+    """The customer (a merge's survivor) who owns the first of these contacts that is known."""
+    for channel, value in keys:
+        point = ContactPoint.objects.select_related("customer").filter(channel=channel, value=value).first()
+        if point:
+            owner = point.customer
+            while owner.merged_into_id:
+                owner = owner.merged_into
+            return owner
+    return None
+
+
 def customer_upsert(
     *,
     email: str = "",
@@ -140,14 +152,7 @@ def customer_upsert(
                 errors[name] = exc.messages
     if errors:
         raise ValidationError(errors)
-    existing = None
-    for channel, value in keys:
-        point = ContactPoint.objects.select_related("customer").filter(channel=channel, value=value).first()
-        if point:
-            existing = point.customer
-            while existing.merged_into_id:
-                existing = existing.merged_into
-            break
+    existing = _owner_of(keys)
     profile = {
         "first_name": first_name,
         "last_name": last_name,
@@ -159,17 +164,26 @@ def customer_upsert(
     profile = {name: value for name, value in profile.items() if value}
     if existing is None:
         clean = customer_fields_validate(profile)
-        customer = customer_create(
-            first_name=clean.get("first_name", ""),
-            last_name=clean.get("last_name", ""),
-            preferred_name=clean.get("preferred_name", ""),
-            locale=clean.get("locale", "en"),
-            timezone_name=clean.get("timezone", "UTC"),
-            country=clean.get("country", ""),
-            contacts=keys,
-            actor_label=actor_label or "integration",
-        )
-        return CustomerUpsert(customer, created=True, changed=True)
+        try:
+            # Two deliveries for one new person at once: the second insert waits on the unique
+            # contact, fails, and carries on with the customer the first one created.
+            with transaction.atomic():
+                customer = customer_create(
+                    first_name=clean.get("first_name", ""),
+                    last_name=clean.get("last_name", ""),
+                    preferred_name=clean.get("preferred_name", ""),
+                    locale=clean.get("locale", "en"),
+                    timezone_name=clean.get("timezone", "UTC"),
+                    country=clean.get("country", ""),
+                    contacts=keys,
+                    actor_label=actor_label or "integration",
+                )
+        except IntegrityError:
+            existing = _owner_of(keys)
+            if existing is None:
+                raise
+        else:
+            return CustomerUpsert(customer, created=True, changed=True)
     customer = existing
     changed = False
     if not customer.erased and profile:
