@@ -72,3 +72,9 @@ def test_the_verdict_names_every_miss():
     verdict = scenarios.verdict(results)
     # then it names each miss and does not claim success
     assert verdict == {"all_targets_met": False, "misses": ["ticket_typical", "emails", "ticket_whale (queries)"]}
+
+
+def test_the_host_reference_is_a_positive_duration():
+    from supportdesk.bench.measure import host_reference_ms
+
+    assert host_reference_ms(rounds=1) > 0

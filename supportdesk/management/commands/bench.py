@@ -18,6 +18,7 @@ from django.db import connection, connections
 
 from supportdesk.bench import scenarios
 from supportdesk.bench.dataset import SCALES, dataset_build, dataset_exists, dataset_handles
+from supportdesk.bench.measure import host_reference_ms
 
 
 class Command(BaseCommand):
@@ -54,6 +55,8 @@ class Command(BaseCommand):
         else:
             self.stdout.write("Reusing the existing dataset (--rebuild to start over).")
 
+        reference = host_reference_ms()
+        self.stdout.write(f"Host reference: {reference} ms of pure Python (lower is faster; compare runs by it)")
         results = scenarios.run_all(
             handles=dataset_handles(),
             requests=requests,
@@ -71,6 +74,7 @@ class Command(BaseCommand):
                 "tables": build.rows,
             }
         results["scale"] = scale
+        results["host_reference_ms"] = reference
         results["verdict"] = scenarios.verdict(results)
         self.stdout.write(scenarios.render_table(results))
         if json_path:
