@@ -83,3 +83,20 @@ def test_customer_text_in_results_is_escaped(agent_client):
     assert "<script>alert(2)" not in html and "<img src=x" not in html
     assert "&lt;script&gt;alert(2)&lt;/script&gt; help" in html
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+def test_a_second_search_reuses_the_compiled_query_and_finds_its_own_words():
+    # given two conversations with different words
+    from tickets.search import _ticket_matches
+
+    boots = TicketFactory(subject="Boots arrived wet")
+    refund = TicketFactory(subject="Refund for the jacket")
+    # when the desk is searched for one word, then for the other, then by number
+    first = [t.pk for t in ticket_search(query="boots")]
+    second = [t.pk for t in ticket_search(query="jacket")]
+    third = [t.pk for t in ticket_search(query=f"#{refund.pk}")]
+    # then each finds its own ticket, however the shape was stored
+    assert first == [boots.pk]
+    assert second == [refund.pk]
+    assert refund.pk in third
+    assert len(_ticket_matches.shapes) >= 2
