@@ -57,3 +57,29 @@ def test_a_row_shows_the_ticket_escaped_with_its_people_and_tags(agent):
     assert f"#{unassigned.pk} Where is my order</a></td>" in html
     assert html.count('<span class="meta">Unassigned</span>') == 1
     assert html.count("<tr ") == 2 and " ago</time>" in html
+
+
+def test_search_hits_are_escaped_with_their_contacts_orders_and_snippet():
+    from customers.models import Channel, ContactPoint
+    from tests.factories import ContactPointFactory, MessageFactory
+    from tickets.search import search_everything
+    from tickets.templatetags.inbox import customer_results, ticket_results
+
+    customer = CustomerFactory(first_name="<i>Zed</i>", last_name="Quill", preferred_name="Z&Q", order_count=1)
+    ContactPointFactory(customer=customer, channel=Channel.EMAIL, value="zed.quill@example.com")
+    lone = CustomerFactory(first_name="Zed", last_name="Quillon", order_count=0)
+    ContactPoint.objects.filter(customer=lone).delete()
+    ticket = TicketFactory(customer=customer, subject="Quill <b>broken</b>")
+    MessageFactory(ticket=ticket, body="The quill " + "x" * 300)
+    results = search_everything(query="quill")
+
+    people = customer_results(results.customers)
+    assert '&lt;i&gt;Zed&lt;/i&gt; Quill</a> <span class="meta">goes by Z&amp;Q</span>' in people
+    assert "· 1 order</span>" in people and "· 0 orders</span>" in people
+    assert '<span class="channel channel-email">' in people and "zed.quill@example.com" in people
+    assert '<span class="meta">No contact points</span>' in people
+
+    found = ticket_results(results.tickets)
+    assert f'<a href="/tickets/{ticket.pk}/">#{ticket.pk} Quill &lt;b&gt;broken&lt;/b&gt;</a>' in found
+    assert '<p class="snippet">The quill xxx' in found and "…</p>" in found
+    assert "<b>" not in found and "<i>" not in people

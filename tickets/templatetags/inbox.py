@@ -10,9 +10,10 @@ from django import template
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.text import Truncator
 from django.utils.timesince import timesince, timeuntil
 
-from supportdesk.templatetags.desk import day_time, day_time_short, iso
+from supportdesk.templatetags.desk import day, day_time, day_time_short, iso
 
 register = template.Library()
 
@@ -99,3 +100,76 @@ def inbox_rows(tickets, now) -> SafeString:
             )
         )
     return mark_safe("".join(rows))  # noqa: S308 (each row was built by format_html)
+
+
+_CUSTOMER_RESULT = (
+    '<li><a href="{url}">{name}</a>{goes_by}\n'
+    '        <span class="meta">· {orders} order{plural}{last}</span>\n'
+    '        <br><span class="contacts-inline">{contacts}</span></li>\n'
+)
+_TICKET_RESULT = (
+    '<li><a href="{url}">#{pk} {subject}</a>\n'
+    '        <span class="channel channel-{channel}">{channel_label}</span>'
+    ' <span class="status status-{status}">{status_label}</span>\n'
+    '        <span class="meta">{customer} · {day}</span>\n'
+    "        {snippet}</li>\n"
+)
+_NO_CONTACTS = mark_safe('<span class="meta">No contact points</span>')
+
+
+@register.simple_tag
+def customer_results(customers) -> SafeString:
+    """The search page's customer hits (contact points prefetched), as its template had them."""
+    base = reverse("customers:detail", args=[0])[: -len("0/")]
+    items = []
+    for customer in customers:
+        points = list(customer.contact_points.all())
+        contacts = (
+            format_html_join(
+                " · ",
+                '<span class="channel channel-{}">{}</span> {}',
+                ((p.channel, p.get_channel_display(), p.value) for p in points),
+            )
+            if points
+            else _NO_CONTACTS
+        )
+        items.append(
+            format_html(
+                _CUSTOMER_RESULT,
+                url=f"{base}{customer.pk}/",
+                name=customer.display_name,
+                goes_by=format_html(' <span class="meta">goes by {}</span>', customer.preferred_name)
+                if customer.preferred_name
+                else "",
+                orders=customer.order_count,
+                plural="" if customer.order_count == 1 else "s",
+                last=format_html(", last {}", day(customer.last_order_at)) if customer.last_order_at else "",
+                contacts=contacts,
+            )
+        )
+    return format_html_join("", "{}", ((item,) for item in items))
+
+
+@register.simple_tag
+def ticket_results(tickets) -> SafeString:
+    """The search page's ticket hits (customer selected, ``snippet`` annotated)."""
+    base = reverse("tickets:detail", args=[0])[: -len("0/")]
+    items = []
+    for ticket in tickets:
+        snippet = ticket.snippet
+        items.append(
+            format_html(
+                _TICKET_RESULT,
+                url=f"{base}{ticket.pk}/",
+                pk=ticket.pk,
+                subject=ticket.subject,
+                channel=ticket.channel,
+                channel_label=ticket.get_channel_display(),
+                status=ticket.status,
+                status_label=ticket.get_status_display(),
+                customer=ticket.customer.display_name,
+                day=day(ticket.last_message_at),
+                snippet=format_html('<p class="snippet">{}</p>', Truncator(snippet).chars(200)) if snippet else "",
+            )
+        )
+    return format_html_join("", "{}", ((item,) for item in items))
