@@ -10,11 +10,10 @@ run, never printed) and the store's products.
 import random
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
-from django.db import connection, connections, transaction
+from django.db import transaction
 
 from customers.models import ContactPoint, Customer, Order, Product
 from supportdesk import roles
@@ -48,27 +47,6 @@ def scale_for(*, customers: int, agents: int) -> Scale:
         products=min(500, max(20, customers // 20)),
         agents=agents,
     )
-
-
-def database_use(name: str, *, recreate: bool) -> None:
-    """Point the default connection at database ``name``, creating (or recreating) it first."""
-    import psycopg
-    from psycopg import sql
-
-    params = connection.get_connection_params()
-    params.pop("cursor_factory", None)
-    params.pop("context", None)
-    params["dbname"] = "postgres"
-    with psycopg.connect(**params, autocommit=True) as admin:
-        exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if exists and recreate:
-            admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
-            exists = None
-        if not exists:
-            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    connections.close_all()
-    settings.DATABASES["default"]["NAME"] = name
-    connections["default"].settings_dict["NAME"] = name
 
 
 def dataset_prepare(*, customers: int, agents: int, password: str, seed: int, progress=None) -> Prepared:

@@ -23,8 +23,10 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management import call_command
 
+from supportdesk.bench.dataset import database_use
+
 from .checks import checks_run
-from .dataset import database_use, dataset_prepare
+from .dataset import dataset_prepare
 from .server import ROOT, Server, server_environment
 from .webhooks import burst_build
 

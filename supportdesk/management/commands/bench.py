@@ -14,10 +14,10 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.management import BaseCommand, CommandError, call_command
-from django.db import connection, connections
+from django.db import connection
 
 from supportdesk.bench import scenarios
-from supportdesk.bench.dataset import SCALES, dataset_build, dataset_exists, dataset_handles
+from supportdesk.bench.dataset import SCALES, database_use, dataset_build, dataset_exists, dataset_handles
 from supportdesk.bench.measure import host_reference_ms
 
 
@@ -41,7 +41,7 @@ class Command(BaseCommand):
         if connection.vendor != "postgresql":
             raise CommandError("The benchmark runs on PostgreSQL: set DATABASE_URL=postgres://...")
         name = database or f"{settings.DATABASES['default']['NAME']}_bench_{scale}"
-        _use_database(name, recreate=rebuild)
+        database_use(name, recreate=rebuild)
         self.stdout.write(f"Benchmark database: {name}")
         call_command("migrate", verbosity=0, interactive=False)
 
@@ -88,24 +88,3 @@ class Command(BaseCommand):
         at = time.perf_counter() - self._started
         self.stderr.write(f"  {label}: {count:,} rows (at {at:.1f} s)")
         sys.stderr.flush()
-
-
-def _use_database(name: str, *, recreate: bool) -> None:
-    """Point the default connection at ``name``, creating (or recreating) it first."""
-    import psycopg
-    from psycopg import sql
-
-    params = connection.get_connection_params()
-    params.pop("cursor_factory", None)
-    params.pop("context", None)
-    params["dbname"] = "postgres"
-    with psycopg.connect(**params, autocommit=True) as admin:
-        exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if exists and recreate:
-            admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
-            exists = None
-        if not exists:
-            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    connections.close_all()
-    settings.DATABASES["default"]["NAME"] = name
-    connections["default"].settings_dict["NAME"] = name
