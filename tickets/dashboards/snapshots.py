@@ -14,12 +14,12 @@ The figures are exact as of ``computed_at``, which the page shows.
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from ..models import DashboardSnapshot
 from .periods import PRESETS, Period, period_preset
 from .selectors import GROUP_BY, Measures, Report, Row, Scope, TrendPoint, report
+from .stored import snapshot_fresh, snapshot_store
 from .suggestions import suggestion_snapshots_refresh
 
 KEEP = timedelta(days=2)
@@ -83,12 +83,7 @@ def _decode(figures: dict, *, period: Period, scope: Scope, group_by: str, compu
 
 
 def _store(key: str, data: Report) -> None:
-    values = {"computed_at": data.computed_at, "figures": _encode(data)}
-    try:
-        with transaction.atomic():
-            DashboardSnapshot.objects.update_or_create(key=key, defaults=values)
-    except IntegrityError:
-        pass  # another request stored the same view at the same moment
+    snapshot_store(key, computed_at=data.computed_at, figures=_encode(data))
 
 
 EVERYONE = Scope()
@@ -102,11 +97,7 @@ def report_snapshot(*, period: Period, scope: Scope = EVERYONE, group_by: str = 
     key = _key(period, scope, group_by)
     now = timezone.now()
     if not fresh:
-        stored = (
-            DashboardSnapshot.objects.filter(key=key, computed_at__gt=now - timedelta(seconds=limit))
-            .only("computed_at", "figures")
-            .first()
-        )
+        stored = snapshot_fresh(key, now=now)
         if stored is not None:
             at = stored.computed_at
             return _decode(stored.figures, period=period, scope=scope, group_by=group_by, computed_at=at)

@@ -21,16 +21,16 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
 from django.db.models import Case, Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, When
 from django.utils import timezone
 
 from customers.models import SuggestionFeedback
 
-from ..models import CSATSurvey, DashboardSnapshot
+from ..models import CSATSurvey
 from ..suggestion_rules import LATER_CSAT_DAYS
 from .periods import PRESETS, Period, period_preset
 from .selectors import NONE, Scope, _feedback_scoped, _percent
+from .stored import snapshot_fresh, snapshot_store
 
 VERDICT = SuggestionFeedback.Verdict
 OUTCOME_CSAT = "csat"  # the drill-down of the answers that followed an acceptance
@@ -207,13 +207,7 @@ def _decode(figures: dict, *, period: Period, scope: Scope, computed_at: datetim
 
 
 def _store(key: str, data: SuggestionReport) -> None:
-    try:
-        with transaction.atomic():
-            DashboardSnapshot.objects.update_or_create(
-                key=key, defaults={"computed_at": data.computed_at, "figures": _encode(data)}
-            )
-    except IntegrityError:
-        pass  # another request stored the same view at the same moment
+    snapshot_store(key, computed_at=data.computed_at, figures=_encode(data))
 
 
 def suggestion_report_snapshot(*, period: Period, scope: Scope = EVERYONE, fresh: bool = False) -> SuggestionReport:
@@ -223,11 +217,7 @@ def suggestion_report_snapshot(*, period: Period, scope: Scope = EVERYONE, fresh
         return suggestion_report(period=period, scope=scope)
     key, now = _key(period, scope), timezone.now()
     if not fresh:
-        stored = (
-            DashboardSnapshot.objects.filter(key=key, computed_at__gt=now - timedelta(seconds=limit))
-            .only("computed_at", "figures")
-            .first()
-        )
+        stored = snapshot_fresh(key, now=now)
         if stored is not None:
             return _decode(stored.figures, period=period, scope=scope, computed_at=stored.computed_at)
     data = suggestion_report(period=period, scope=scope, now=now)
